@@ -1,0 +1,119 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-hybrid-alb-service',
+  description:
+    'One container image served by AWS Lambda at low load and by Fargate under sustained load, behind one Application Load Balancer with a health-gated weighted shift between them.',
+  author: 'cdk-hybrid-alb-service maintainers',
+  authorAddress: 'maintainers@cdk-hybrid-alb-service.dev',
+  repositoryUrl: 'https://github.com/cdk-hybrid-alb-service/cdk-hybrid-alb-service.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'awscdk', 'alb', 'lambda', 'fargate', 'ecs', 'scale-to-zero', 'hybrid'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  // cdk-nag 3 requires aws-cdk-lib >= 2.257.0.
+  cdkVersion: '2.257.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  minNodeVersion: '20.0.0',
+
+  publishToPypi: {
+    distName: 'cdk-hybrid-alb-service',
+    module: 'cdk_hybrid_alb_service',
+  },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkhybridalbservice',
+    mavenGroupId: 'io.github.cdkhybridalbservice',
+    mavenArtifactId: 'cdk-hybrid-alb-service',
+  },
+
+  // The development tsconfig lives at the root so it covers src/, test/, integ/ and bench/.
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/**/*.ts', 'bench/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
+    exclude: ['node_modules', 'integ/**/*.snapshot/**', 'integ/app/**'],
+    compilerOptions: { rootDir: '.' },
+  },
+
+  // The controller handler (src/controller/controller.lambda.ts) is bundled with esbuild at library build time.
+  // AWS SDK v3 clients are bundled rather than taken from the runtime so the handler runs the SDK version it was tested with.
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: {
+      externals: [],
+      sourcemap: false,
+    },
+  },
+  integrationTestAutoDiscover: false,
+
+  // One typed-lint program for src/, test/, integ/ and bench/ (tsconfig.json is jsii's and covers src/ only).
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'integ', 'bench', 'projenrc'],
+    projectService: false,
+    tsconfigPath: './tsconfig.dev.json',
+    ignorePatterns: ['integ/**/*.snapshot/**', 'integ/app/**', '*.d.ts', 'node_modules/'],
+  },
+
+  devDeps: [
+    'cdk-nag@^3.0.2',
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@^2.197.10',
+    'aws-cdk@^2.1148.1',
+    'fast-check@^4',
+    'aws-sdk-client-mock@^4',
+    'aws-sdk-client-mock-jest@^4',
+    '@aws-sdk/client-elastic-load-balancing-v2@^3',
+    '@aws-sdk/client-ecs@^3',
+    '@aws-sdk/client-cloudwatch@^3',
+    '@aws-sdk/client-eventbridge@^3',
+    '@aws-sdk/client-ssm@^3',
+    '@aws-sdk/client-application-auto-scaling@^3',
+    '@types/aws-lambda@^8',
+    'express@^5',
+    '@types/express@^5',
+    '@codegenie/serverless-express@^5',
+    'esbuild',
+  ],
+
+  jestOptions: {
+    // --ci semantics: a changed snapshot fails the run instead of being rewritten.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '\\.snapshot/'],
+      testTimeout: 120_000,
+    },
+  },
+
+  gitignore: [
+    '.venv/',
+    'cdk.out/',
+    '*.cdk.out/',
+    'integ/**/cdk.out/',
+    'integ/**/cdk-integ.out.*/',
+    '.bench/',
+    'test/consumers/**/build/',
+    'test/consumers/**/target/',
+  ],
+});
+
+for (const pattern of ['/integ/', '/bench/', '/.ci/', '/.venv/']) {
+  project.addPackageIgnore(pattern);
+}
+
+// `npm run example`: synthesize the sample service and print what it made and its idle cost.
+project.addTask('example', {
+  description: 'Synthesize the sample service and print its resources by kind and estimated idle cost',
+  exec: 'ts-node --project tsconfig.dev.json integ/example.ts',
+});
+
+// `npm run bench`: synth time against an ecs-patterns reference and idle cost of both templates.
+project.addTask('bench', {
+  description: 'Synth-time ratio and idle-cost benchmark against aws-ecs-patterns',
+  exec: 'ts-node --project tsconfig.dev.json bench/construct-bench.ts',
+});
+
+project.synth();

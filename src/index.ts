@@ -1,0 +1,2 @@
+export * from './hybrid-image';
+export * from './hybrid-alb-service';

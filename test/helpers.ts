@@ -1,0 +1,43 @@
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { HybridAlbService, HybridAlbServiceProps, HybridImage } from '../src';
+
+/** A Dockerfile-only directory: images are hashed at synth, never built in tests. */
+export const FIXTURE_IMAGE_DIR = path.join(__dirname, 'fixtures', 'image');
+
+export const TEST_ENV = { account: '111111111111', region: 'us-east-1' };
+
+export interface Built {
+  readonly app: App;
+  readonly stack: Stack;
+  readonly service: HybridAlbService;
+  readonly template: Template;
+}
+
+/** Build a stack holding one HybridAlbService with the fixture image and the given props. */
+export function build(props: Partial<HybridAlbServiceProps> = {}, configure?: (stack: Stack) => Partial<HybridAlbServiceProps>): Built {
+  const app = new App();
+  const stack = new Stack(app, 'TestStack', { env: TEST_ENV });
+  const extra = configure ? configure(stack) : {};
+  const service = new HybridAlbService(stack, 'Service', {
+    image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR),
+    ...props,
+    ...extra,
+  });
+  return { app, stack, service, template: Template.fromStack(stack) };
+}
+
+/** Build a stack and return the construct error, for validation tests. */
+export function buildError(props: Partial<HybridAlbServiceProps>): () => void {
+  return () => build(props);
+}
+
+/** Count resources by CloudFormation type. */
+export function resourceCounts(template: Template): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const resource of Object.values<{ Type: string }>(template.toJSON().Resources)) {
+    counts[resource.Type] = (counts[resource.Type] ?? 0) + 1;
+  }
+  return counts;
+}

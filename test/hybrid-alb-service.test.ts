@@ -1,0 +1,366 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { HybridAlbService, HybridImage, HybridPlatform } from '../src';
+import { FIXTURE_IMAGE_DIR, build, resourceCounts } from './helpers';
+
+const CERT_ARN = 'arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-0000-0000-000000000000';
+
+function listenerOnPort(template: Template, port: number): any {
+  const listeners = Object.values<any>(template.findResources('AWS::ElasticLoadBalancingV2::Listener'));
+  return listeners.find(l => l.Properties.Port === port);
+}
+
+describe('default stack', () => {
+  const { template, service, stack } = build();
+
+  test('creates a 2-AZ VPC with public subnets only: no NAT gateway, no interface endpoint', () => {
+    const counts = resourceCounts(template);
+    expect(counts['AWS::EC2::Subnet']).toBe(2);
+    expect(counts['AWS::EC2::NatGateway']).toBeUndefined();
+    expect(counts['AWS::EC2::VPCEndpoint']).toBeUndefined();
+    template.resourcePropertiesCountIs('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true }, 2);
+  });
+
+  test('load balancer is internet-facing, drops invalid headers, idle timeout 60 s', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      Type: 'application',
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '60' }]),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' }]),
+    });
+  });
+
+  test('one HTTP listener on port 80 whose default action is a weighted forward Lambda 100 / Fargate 0', () => {
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    const listener = listenerOnPort(template, 80);
+    expect(listener.Properties.Protocol).toBe('HTTP');
+    const groups = listener.Properties.DefaultActions[0].ForwardConfig.TargetGroups;
+    expect(listener.Properties.DefaultActions[0].Type).toBe('forward');
+    expect(groups).toEqual([
+      { TargetGroupArn: { Ref: stack.getLogicalId(service.lambdaTargetGroup.node.defaultChild as any) }, Weight: 100 },
+      { TargetGroupArn: { Ref: stack.getLogicalId(service.fargateTargetGroup.node.defaultChild as any) }, Weight: 0 },
+    ]);
+  });
+
+  test('load balancer security group admits the world on the listener port only and sends only to the tasks', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^Load balancer'),
+      SecurityGroupIngress: [{ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80, IpProtocol: 'tcp', Description: Match.anyValue() }],
+      SecurityGroupEgress: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      FromPort: 8080,
+      ToPort: 8080,
+      DestinationSecurityGroupId: { 'Fn::GetAtt': [stack.getLogicalId(service.serviceSecurityGroup.node.defaultChild as any), 'GroupId'] },
+    });
+  });
+
+  test('task security group admits only the load balancer security group on the container port', () => {
+    const ingress = Object.values<any>(template.findResources('AWS::EC2::SecurityGroupIngress'));
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0].Properties).toMatchObject({
+      FromPort: 8080,
+      ToPort: 8080,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [stack.getLogicalId(service.loadBalancerSecurityGroup.node.defaultChild as any), 'GroupId'] },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^Fargate tasks'),
+      SecurityGroupIngress: Match.absent(),
+    });
+  });
+
+  test('Lambda side: container image function outside the VPC, 1024 MiB, 30 s, x86_64, side variable set', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      PackageType: 'Image',
+      MemorySize: 1024,
+      Timeout: 30,
+      Architectures: ['x86_64'],
+      VpcConfig: Match.absent(),
+      Environment: { Variables: { HYBRID_SIDE: 'lambda' } },
+    });
+  });
+
+  test('Lambda role writes only to its own log group (no managed policy)', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: Match.objectLike({
+        Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+      }),
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  test('Lambda target group: multi-value headers on, health check off', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'lambda',
+      HealthCheckEnabled: false,
+      TargetGroupAttributes: [{ Key: 'lambda.multi_value_headers.enabled', Value: 'true' }],
+    });
+  });
+
+  test('Fargate task: 512 CPU / 1024 MiB, X86_64, port 8080, log retention one month', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '512',
+      Memory: '1024',
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [Match.objectLike({
+        PortMappings: [{ ContainerPort: 8080, Protocol: 'tcp' }],
+        Environment: Match.arrayWith([{ Name: 'HYBRID_SIDE', Value: 'fargate' }, { Name: 'PORT', Value: '8080' }]),
+      })],
+    });
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('Fargate service: desired count 0, circuit breaker with rollback, public IP in public subnets', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 0,
+      LaunchType: 'FARGATE',
+      DeploymentConfiguration: Match.objectLike({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+      }),
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+  });
+
+  test('Fargate target group: IP targets, 5 s health check on /, healthy after 2, 15 s deregistration delay', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'ip',
+      Port: 8080,
+      Protocol: 'HTTP',
+      HealthCheckPath: '/',
+      HealthCheckIntervalSeconds: 5,
+      HealthCheckTimeoutSeconds: 4,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '15' }]),
+    });
+  });
+
+  test('ECS autoscaling: 0..10 tasks, target tracking on requests per target', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 10 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        TargetValue: 3000,
+        PredefinedMetricSpecification: Match.objectLike({ PredefinedMetricType: 'ALBRequestCountPerTarget' }),
+      }),
+    });
+  });
+
+  test('exposes what it creates', () => {
+    expect(service.vpc).toBeDefined();
+    expect(service.loadBalancer.loadBalancerArn).toBeDefined();
+    expect(service.listener.listenerArn).toBeDefined();
+    expect(service.redirectListener).toBeUndefined();
+    expect(service.lambdaAlias).toBeUndefined();
+    expect(service.lambdaSecurityGroup).toBeUndefined();
+    expect(service.taskDefinition.cpu).toBe(512);
+    expect(service.maxTasks).toBe(10);
+    expect(service.cluster).toBeInstanceOf(ecs.Cluster);
+  });
+
+  test('metric helpers point at the right target groups and load balancer', () => {
+    const resolve = (m: any) => stack.resolve(m.dimensions);
+    expect(service.metricLambdaRequestCount().metricName).toBe('RequestCount');
+    expect(resolve(service.metricLambdaRequestCount()).TargetGroup).toEqual(stack.resolve(service.lambdaTargetGroup.targetGroupFullName));
+    expect(resolve(service.metricFargateRequestCount()).TargetGroup).toEqual(stack.resolve(service.fargateTargetGroup.targetGroupFullName));
+    expect(service.metricFargateLatency().metricName).toBe('TargetResponseTime');
+    expect(service.metricFargateLatency().statistic).toBe('p99');
+    expect(service.metricLambdaLatency({ statistic: 'p50' }).statistic).toBe('p50');
+    expect(service.metricFargateErrors().metricName).toBe('HTTPCode_Target_5XX_Count');
+    expect(service.metricRequestCount().period.toSeconds()).toBe(60);
+    expect(service.metricLambdaErrors().namespace).toBe('AWS/Lambda');
+  });
+});
+
+describe('options', () => {
+  test('internal load balancer admits only the VPC CIDR', () => {
+    const { template } = build({ internetFacing: false });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^Load balancer'),
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: { 'Fn::GetAtt': [Match.anyValue(), 'CidrBlock'] }, FromPort: 80 })],
+    });
+  });
+
+  test('a user VPC with egress puts tasks in private subnets without a public IP', () => {
+    const { template } = build({}, stack => ({ vpc: new ec2.Vpc(stack, 'UserVpc', { maxAzs: 2, natGateways: 1 }) }));
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: {
+        AwsvpcConfiguration: Match.objectLike({
+          AssignPublicIp: 'DISABLED',
+          Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('UserVpcPrivateSubnet') }]),
+        }),
+      },
+    });
+  });
+
+  test('certificate gives an HTTPS listener with the current TLS policy and an HTTP redirect', () => {
+    const { template } = build({}, stack => ({ certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN) }));
+    const https = listenerOnPort(template, 443);
+    expect(https.Properties).toMatchObject({
+      Protocol: 'HTTPS',
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      Certificates: [{ CertificateArn: CERT_ARN }],
+    });
+    expect(https.Properties.DefaultActions[0].ForwardConfig.TargetGroups.map((g: any) => g.Weight)).toEqual([100, 0]);
+    const http = listenerOnPort(template, 80);
+    expect(http.Properties.DefaultActions).toEqual([
+      { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+    ]);
+  });
+
+  test('certificate with redirectHttp false gives only the HTTPS listener', () => {
+    const { template, service } = build({ redirectHttp: false }, stack => ({ certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN) }));
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    expect(service.redirectListener).toBeUndefined();
+  });
+
+  test('custom TLS policy', () => {
+    const { template } = build({ sslPolicy: elbv2.SslPolicy.TLS13_13 }, stack => ({ certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN) }));
+    expect(listenerOnPort(template, 443).Properties.SslPolicy).toBe('ELBSecurityPolicy-TLS13-1-3-2021-06');
+  });
+
+  test('access logs go to the given bucket and prefix', () => {
+    const { template } = build({ accessLogPrefix: 'hybrid' }, stack => ({ accessLogBucket: new s3.Bucket(stack, 'Logs') }));
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.prefix', Value: 'hybrid' },
+      ]),
+    });
+  });
+
+  test('arm64 platform sets the Lambda architecture and the task runtime platform together', () => {
+    const { template } = build({ image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR, { platform: HybridPlatform.LINUX_ARM64 }) });
+    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'] });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' } });
+  });
+
+  test('Lambda options: memory, timeout, reserved concurrency, environment, command and entrypoint', () => {
+    const { template } = build({
+      idleTimeout: Duration.seconds(120),
+      environment: { SHARED: 'both' },
+      lambda: {
+        memorySize: 2048,
+        timeout: Duration.seconds(90),
+        reservedConcurrentExecutions: 50,
+        environment: { ONLY_LAMBDA: '1' },
+        command: ['lambda.handler'],
+        entrypoint: ['/lambda-entrypoint.sh'],
+        logRetention: logs.RetentionDays.ONE_WEEK,
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 2048,
+      Timeout: 90,
+      ReservedConcurrentExecutions: 50,
+      Environment: { Variables: { SHARED: 'both', ONLY_LAMBDA: '1', HYBRID_SIDE: 'lambda' } },
+      ImageConfig: { Command: ['lambda.handler'], EntryPoint: ['/lambda-entrypoint.sh'] },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '120' }]),
+    });
+  });
+
+  test('shared environment reaches the Fargate side too, without the Lambda-only variables', () => {
+    const { template } = build({ environment: { SHARED: 'both' }, lambda: { environment: { ONLY_LAMBDA: '1' } } });
+    const taskDef = Object.values<any>(template.findResources('AWS::ECS::TaskDefinition'))[0];
+    const env = taskDef.Properties.ContainerDefinitions[0].Environment.map((e: any) => e.Name).sort();
+    expect(env).toEqual(['HYBRID_SIDE', 'PORT', 'SHARED']);
+  });
+
+  test('provisioned concurrency targets a live alias', () => {
+    const { template, service } = build({ lambda: { provisionedConcurrentExecutions: 2 } });
+    template.hasResourceProperties('AWS::Lambda::Alias', {
+      Name: 'live',
+      ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
+    });
+    expect(service.lambdaAlias).toBeDefined();
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'lambda',
+      Targets: [{ Id: { Ref: Match.stringLikeRegexp('LiveAlias') } }],
+    });
+  });
+
+  test('Lambda attached to the VPC gets its own security group', () => {
+    const { template, service } = build({ lambda: { attachToVpc: true } });
+    expect(service.lambdaSecurityGroup).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SecurityGroupIds: [Match.anyValue()], SubnetIds: Match.anyValue() },
+    });
+  });
+
+  test('Lambda multi-value headers off and health check on', () => {
+    const { template } = build({ lambda: { multiValueHeaders: false, healthCheck: true }, fargate: { healthCheckPath: '/healthz' } });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'lambda',
+      HealthCheckEnabled: true,
+      HealthCheckPath: '/healthz',
+      TargetGroupAttributes: [{ Key: 'lambda.multi_value_headers.enabled', Value: 'false' }],
+    });
+  });
+
+  test('Fargate options: size, tasks, health check, deregistration delay, container port', () => {
+    const { template } = build({
+      containerPort: 3000,
+      fargate: {
+        cpu: 1024,
+        memoryLimitMiB: 4096,
+        maxTasks: 4,
+        requestsPerTaskPerMinute: 1200,
+        healthCheckPath: '/healthz',
+        healthCheckInterval: Duration.seconds(10),
+        healthyThresholdCount: 3,
+        unhealthyThresholdCount: 4,
+        deregistrationDelay: Duration.seconds(5),
+        environment: { ONLY_FARGATE: '1' },
+      },
+    });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '1024',
+      Memory: '4096',
+      ContainerDefinitions: [Match.objectLike({
+        PortMappings: [{ ContainerPort: 3000, Protocol: 'tcp' }],
+        Environment: Match.arrayWith([{ Name: 'ONLY_FARGATE', Value: '1' }, { Name: 'PORT', Value: '3000' }]),
+      })],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'ip',
+      Port: 3000,
+      HealthCheckPath: '/healthz',
+      HealthCheckIntervalSeconds: 10,
+      HealthCheckTimeoutSeconds: 9,
+      HealthyThresholdCount: 3,
+      UnhealthyThresholdCount: 4,
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }]),
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 4 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: 1200 }),
+    });
+  });
+
+  test('a user cluster is used instead of a new one', () => {
+    const { template, service } = build({}, stack => ({
+      fargate: { cluster: ecs.Cluster.fromClusterAttributes(stack, 'UserCluster', { clusterName: 'shared', vpc: ec2.Vpc.fromLookup(stack, 'V', { vpcId: 'vpc-12345' }) }) },
+      vpc: ec2.Vpc.fromLookup(stack, 'V2', { vpcId: 'vpc-12345' }),
+    }));
+    template.resourceCountIs('AWS::ECS::Cluster', 0);
+    template.hasResourceProperties('AWS::ECS::Service', { Cluster: 'shared' });
+    expect(service.cluster).not.toBeInstanceOf(ecs.Cluster);
+  });
+
+  test('static name of the side variable', () => {
+    expect(HybridAlbService.SIDE_ENVIRONMENT_VARIABLE).toBe('HYBRID_SIDE');
+  });
+});

@@ -1,0 +1,62 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import { HybridAlbService, HybridImage, HybridPlatform } from '../src';
+import { FIXTURE_IMAGE_DIR, TEST_ENV, build } from './helpers';
+
+describe('HybridImage', () => {
+  test('fromAsset: Lambda and the task use the same asset image', () => {
+    const { template, stack } = build();
+    const fn = Object.values<any>(template.findResources('AWS::Lambda::Function'))[0];
+    const task = Object.values<any>(template.findResources('AWS::ECS::TaskDefinition'))[0];
+    const lambdaUri = JSON.stringify(stack.resolve(fn.Properties.Code.ImageUri));
+    const taskUri = JSON.stringify(stack.resolve(task.Properties.ContainerDefinitions[0].Image));
+    const hash = /:([0-9a-f]{64})/.exec(lambdaUri)?.[1];
+    expect(hash).toBeDefined();
+    expect(taskUri).toContain(hash!);
+    // one asset in the cloud assembly, not two
+    const assets = stack.node.findAll().filter(c => c instanceof ecrAssets.DockerImageAsset);
+    expect(assets).toHaveLength(1);
+  });
+
+  test('fromAsset passes build args, target and platform to the asset', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S', { env: TEST_ENV });
+    new HybridAlbService(stack, 'Svc', {
+      image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR, { buildArgs: { NODE_ENV: 'production' }, target: 'runtime', platform: HybridPlatform.LINUX_ARM64 }),
+    });
+    const assembly = app.synth();
+    const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'S.assets.json'), 'utf8'));
+    const images = Object.values<any>(manifest.dockerImages);
+    expect(images).toHaveLength(1);
+    expect(images[0].source).toMatchObject({ dockerBuildArgs: { NODE_ENV: 'production' }, dockerBuildTarget: 'runtime', platform: 'linux/arm64' });
+  });
+
+  test('fromEcr: both sides pull the given digest from the repository', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S', { env: TEST_ENV });
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app');
+    const digest = 'sha256:' + 'a'.repeat(64);
+    new HybridAlbService(stack, 'Svc', { image: HybridImage.fromEcr(repository, digest, { platform: HybridPlatform.LINUX_ARM64 }) });
+    const template = Template.fromStack(stack);
+    const json = JSON.stringify(template.toJSON());
+    expect(json).toContain(`my-app@${digest}`);
+    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'] });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: Match.objectLike({ CpuArchitecture: 'ARM64' }),
+      ContainerDefinitions: [Match.objectLike({ Image: Match.objectLike({ 'Fn::Join': Match.anyValue() }) })],
+    });
+  });
+
+  test('fromEcr with a tag', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S', { env: TEST_ENV });
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app');
+    new HybridAlbService(stack, 'Svc', { image: HybridImage.fromEcr(repository, 'v1.2.3') });
+    const json = JSON.stringify(Template.fromStack(stack).toJSON());
+    expect(json.match(/my-app:v1\.2\.3/g)?.length).toBe(2);
+  });
+});

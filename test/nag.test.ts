@@ -1,0 +1,39 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { HybridAlbService, HybridAlbServiceProps, HybridImage } from '../src';
+import { FIXTURE_IMAGE_DIR, TEST_ENV } from './helpers';
+
+function findings(configure: (stack: Stack) => Partial<HybridAlbServiceProps>): string[] {
+  const app = new App();
+  const stack = new Stack(app, 'NagStack', { env: TEST_ENV });
+  new HybridAlbService(stack, 'Service', { image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR), ...configure(stack) });
+  app.synth();
+  const report = new AwsSolutionsChecks().validateScope(stack);
+  return report.violations.flatMap(v => v.violatingResources.map(r => `${v.ruleName} ${(r as any).constructPath ?? r.resourceLogicalId}`));
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  test('default stack has zero unacknowledged findings', () => {
+    expect(findings(() => ({}))).toEqual([]);
+  });
+
+  test('internal load balancer in a user VPC with HTTPS and the Lambda side in the VPC has zero findings', () => {
+    expect(findings(stack => ({
+      vpc: new ec2.Vpc(stack, 'UserVpc', { natGateways: 1, flowLogs: { all: {} } }),
+      internetFacing: false,
+      certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
+      lambda: { attachToVpc: true },
+    }))).toEqual([]);
+  });
+
+  test('acknowledgements are not blanket: a public 0.0.0.0/0 rule added by the user is still reported', () => {
+    const result = findings(stack => {
+      const sg = new ec2.SecurityGroup(stack, 'Extra', { vpc: new ec2.Vpc(stack, 'V', { natGateways: 0 }) });
+      sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
+      return {};
+    });
+    expect(result).toEqual(expect.arrayContaining([expect.stringMatching(/^AwsSolutions-EC23 NagStack\/Extra/)]));
+  });
+});
