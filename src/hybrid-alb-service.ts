@@ -1,4 +1,5 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Token } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -21,6 +22,7 @@ import {
   checkPort,
   fail,
 } from './private/validation';
+import { ScalingOptions, TrafficController } from './traffic-controller';
 
 /** The environment variable each side receives to tell the app where it runs (`lambda` or `fargate`). */
 const SIDE_ENVIRONMENT_VARIABLE = 'HYBRID_SIDE';
@@ -257,6 +259,12 @@ export interface HybridAlbServiceProps {
    * @default - see FargateSideOptions
    */
   readonly fargate?: FargateSideOptions;
+
+  /**
+   * When and how the traffic controller moves traffic between Lambda and Fargate.
+   * @default - see ScalingOptions
+   */
+  readonly scaling?: ScalingOptions;
 }
 
 /**
@@ -299,6 +307,8 @@ export class HybridAlbService extends Construct {
   public readonly scalableTaskCount: ecs.ScalableTaskCount;
   /** The most tasks autoscaling may run. */
   public readonly maxTasks: number;
+  /** The traffic controller: alarms, rules, mode parameter and function. */
+  public readonly controller: TrafficController;
 
   constructor(scope: Construct, id: string, props: HybridAlbServiceProps) {
     super(scope, id);
@@ -501,6 +511,24 @@ export class HybridAlbService extends Construct {
       requestsPerTarget: resolved.fargate.requestsPerTaskPerMinute,
       scaleInCooldown: Duration.seconds(60),
       scaleOutCooldown: Duration.seconds(30),
+    });
+
+    const scalableTarget = this.scalableTaskCount.node.findAll().find(c => c instanceof appscaling.CfnScalableTarget) as CfnResource;
+    this.controller = new TrafficController(this, 'Controller', {
+      scaling: props.scaling,
+      loadBalancer: this.loadBalancer,
+      listener: this.listener,
+      lambdaTargetGroup: this.lambdaTargetGroup,
+      fargateTargetGroup: this.fargateTargetGroup,
+      service: this.service,
+      maxTasks: resolved.fargate.maxTasks,
+      requestsPerTaskPerMinute: resolved.fargate.requestsPerTaskPerMinute,
+      deregistrationDelay: resolved.fargate.deregistrationDelay,
+      watchedResources: [
+        this.listener.node.defaultChild as CfnResource,
+        this.service.node.defaultChild as CfnResource,
+        scalableTarget,
+      ],
     });
   }
 

@@ -1,2 +1,3 @@
 export * from './hybrid-image';
 export * from './hybrid-alb-service';
+export * from './traffic-controller';
