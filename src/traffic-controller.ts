@@ -117,6 +117,14 @@ export interface ScalingOptions {
    * @default Duration.seconds(5)
    */
   readonly pollInterval?: Duration;
+
+  /**
+   * Reserve a concurrency of 1 for the controller so two decisions never interleave their writes. Set `false`
+   * only in an account whose Lambda concurrency quota is 10 (new accounts), where no concurrency can be reserved;
+   * decisions are idempotent, so the cost is a stale write corrected within one poll interval.
+   * @default true
+   */
+  readonly serializeController?: boolean;
 }
 
 /** What the controller acts on. */
@@ -239,6 +247,7 @@ export class TrafficController extends Construct {
       role,
       logGroup,
       memorySize: 256,
+      reservedConcurrentExecutions: options.serializeController === false ? undefined : 1,
       // One invocation keeps polling every pollInterval while traffic moves; the schedule starts the next.
       timeout: Duration.seconds(60),
       environment: {

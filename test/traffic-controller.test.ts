@@ -77,6 +77,7 @@ describe('traffic controller', () => {
       Handler: 'index.handler',
       Timeout: 60,
       MemorySize: 256,
+      ReservedConcurrentExecutions: 1,
     });
     const env = controllerEnvironment(template);
     expect(Object.keys(env).sort()).toEqual([
@@ -202,6 +203,14 @@ describe('traffic controller', () => {
       minFargateSeconds: 1200,
       drainSeconds: 40,
       overflowLambdaWeight: 20,
+    });
+  });
+
+  test('serializeController false leaves the controller unreserved', () => {
+    const built = build({ scaling: { serializeController: false } });
+    built.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Moves traffic between the Lambda and Fargate target groups',
+      ReservedConcurrentExecutions: Match.absent(),
     });
   });
 

@@ -4,7 +4,7 @@
  * and changes to the mode parameter.
  */
 import { apply, ApplyResult, ControllerClients, ControllerEnv, createClients, observe, readEnv } from './aws-adapter';
-import { decide } from './decision';
+import { decide, keepsPolling } from './decision';
 import { Action, ControllerConfig, Decision, ObservedState } from './types';
 
 /** The parts of an EventBridge event the controller reads; a direct invocation may send anything. */
@@ -74,7 +74,7 @@ export async function runController(
     deps.log(JSON.stringify(decisionLogLine({ trigger, iteration: decisions, observed, decision, result, warnings, env: deps.env })));
 
     const hasTimeForAnother = context.getRemainingTimeInMillis() > pollMs + SAFETY_MARGIN_MS;
-    if (!decision.needsReconcile || !hasTimeForAnother) {
+    if (!keepsPolling(decision) || !hasTimeForAnother) {
       return {
         decisions,
         phase: decision.phase,

@@ -100,6 +100,19 @@ export function decide(observed: ObservedState, config: ControllerConfig): Decis
 }
 
 /**
+ * Whether the invocation that made this decision should look again after the poll interval. Polling pays only
+ * while traffic or capacity is moving: a steady Fargate phase waits for the one-minute schedule or an alarm,
+ * which keeps a long Fargate period from running the controller without pause.
+ */
+export function keepsPolling(decision: Decision): boolean {
+  if (!decision.needsReconcile) {
+    return false;
+  }
+  const moving = decision.actions.some(a => a.kind === 'setWeights' || a.kind === 'setDesiredCount' || a.kind === 'setMinCapacity');
+  return moving || decision.phase !== 'FARGATE';
+}
+
+/**
  * The phase the observation shows, judged with the intent the controller held before this decision
  * (its marks, or what the resources imply when the marks are lost).
  */
@@ -259,7 +272,7 @@ function planShiftOut(observed: ObservedState, config: ControllerConfig, ceiling
   }
   const next = Math.min(nextShiftOutStep(current, config.shiftOutSteps), ceiling);
   const needed = targetsNeededFor(next, initialTaskCount(observed.requestsPerMinute, config));
-  if (observed.healthyTargets < 1) {
+  if (observed.healthyTargets < needed) {
     return hold(current, `Fargate weight ${current} waits for ${plural(needed, 'healthy target')} before going to ${next} (${observed.healthyTargets} healthy)`);
   }
   if (current === 0) {

@@ -120,6 +120,7 @@ function stubShiftingService(): void {
 // The handler's own decide() is replaced so these tests pin the adapter and loop, not the decision rules.
 const mockDecide = jest.fn<Decision, [ObservedState, ControllerConfig]>();
 jest.mock('../../src/controller/decision', () => ({
+  ...jest.requireActual('../../src/controller/decision'),
   decide: (observed: ObservedState, config: ControllerConfig) => mockDecide(observed, config),
 }));
 

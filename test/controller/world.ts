@@ -1,0 +1,193 @@
+/**
+ * A small model of what the controller acts on: listener weights, the ECS service with tasks that take time to
+ * start, the scalable target's minimum, the alarms and the marks. Tests drive it with events and decisions.
+ * Tests only; nothing here talks to AWS.
+ */
+import { Action, AlarmState, Marks, ModeOverride, ObservedState } from '../../src/controller/types';
+
+export type AlarmName = 'scaleOutAlarm' | 'scaleInAlarm' | 'fargateErrorAlarm' | 'overloadAlarm';
+
+export interface WorldOptions {
+  readonly nowMs?: number;
+  /** Seconds from a task being added to it passing health checks. */
+  readonly taskStartSeconds?: number;
+  /** Largest count ECS autoscaling may choose (the scalable target's maximum). */
+  readonly maxCapacity?: number;
+  /** Whether raising the scalable target's minimum also raises the desired count at once. */
+  readonly scalesOutToMin?: boolean;
+}
+
+export interface RedeployResets {
+  readonly weights?: boolean;
+  readonly desiredCount?: boolean;
+  readonly minCapacity?: boolean;
+  readonly marks?: boolean;
+}
+
+export class World {
+  nowMs: number;
+  override: ModeOverride = 'auto';
+  lambdaWeight = 100;
+  fargateWeight = 0;
+  desiredCount = 0;
+  minCapacity = 0;
+  /** When each running task passes (passed) its health checks, epoch ms. */
+  tasks: number[] = [];
+  /** Tasks past their start that fail health checks anyway. */
+  unhealthyTasks = 0;
+  requestsPerMinute = 0;
+  alarms: Record<AlarmName, AlarmState> = { scaleOutAlarm: 'OK', scaleInAlarm: 'OK', fargateErrorAlarm: 'OK', overloadAlarm: 'OK' };
+  marks: Marks = {};
+  reconcileEnabled = false;
+  /** Ground truth the controller cannot see: when a setWeights it sent last changed the listener. */
+  lastControllerWeightChangeMs: number | undefined;
+  readonly taskStartSeconds: number;
+  readonly maxCapacity: number;
+  readonly scalesOutToMin: boolean;
+
+  constructor(options: WorldOptions = {}) {
+    this.nowMs = options.nowMs ?? 1_700_000_000_000;
+    this.taskStartSeconds = options.taskStartSeconds ?? 60;
+    this.maxCapacity = options.maxCapacity ?? 10;
+    this.scalesOutToMin = options.scalesOutToMin ?? false;
+  }
+
+  get healthyTargets(): number {
+    return Math.max(0, this.startedTasks() - this.unhealthyTasks);
+  }
+
+  observe(): ObservedState {
+    return {
+      nowMs: this.nowMs,
+      override: this.override,
+      lambdaWeight: this.lambdaWeight,
+      fargateWeight: this.fargateWeight,
+      desiredCount: this.desiredCount,
+      runningCount: this.tasks.length,
+      minCapacity: this.minCapacity,
+      healthyTargets: this.healthyTargets,
+      unhealthyTargets: Math.min(this.unhealthyTasks, this.startedTasks()),
+      ...this.alarms,
+      requestsPerMinute: this.requestsPerMinute,
+      marks: { ...this.marks },
+    };
+  }
+
+  apply(actions: readonly Action[]): void {
+    for (const action of actions) {
+      this.applyOne(action);
+    }
+  }
+
+  advance(seconds: number): void {
+    this.nowMs += Math.round(seconds * 1000);
+  }
+
+  /** Target tracking: with traffic it picks any count in its range; with none it settles on the minimum. */
+  autoscale(fraction: number): void {
+    if (this.fargateWeight > 0) {
+      const low = Math.max(1, this.minCapacity);
+      this.setDesired(Math.max(low, Math.min(this.maxCapacity, low + Math.round(fraction * (this.maxCapacity - low)))));
+    } else {
+      this.setDesired(this.minCapacity);
+    }
+  }
+
+  /** CloudFormation puts back what the template says: Lambda only, no tasks, no minimum, no tags. */
+  redeploy(resets: RedeployResets): void {
+    if (resets.weights) {
+      this.lambdaWeight = 100;
+      this.fargateWeight = 0;
+    }
+    if (resets.minCapacity) {
+      this.minCapacity = 0;
+    }
+    if (resets.desiredCount) {
+      this.setDesired(0);
+    }
+    if (resets.marks) {
+      this.marks = {};
+    }
+  }
+
+  private applyOne(action: Action): void {
+    switch (action.kind) {
+      case 'setWeights':
+        if (action.lambda !== this.lambdaWeight || action.fargate !== this.fargateWeight) {
+          this.lastControllerWeightChangeMs = this.nowMs;
+        }
+        this.lambdaWeight = action.lambda;
+        this.fargateWeight = action.fargate;
+        return;
+      case 'setDesiredCount':
+        this.setDesired(action.count);
+        return;
+      case 'setMinCapacity':
+        this.minCapacity = action.min;
+        if (this.scalesOutToMin && this.desiredCount < action.min) {
+          this.setDesired(action.min);
+        }
+        return;
+      case 'setMarks':
+        this.marks = mergeMarks(this.marks, action.marks);
+        return;
+      case 'enableReconcile':
+        this.reconcileEnabled = true;
+        return;
+      case 'disableReconcile':
+        this.reconcileEnabled = false;
+        return;
+    }
+  }
+
+  /** New tasks pass health checks taskStartSeconds later; surplus tasks stop at once, newest first. */
+  private setDesired(count: number): void {
+    this.desiredCount = count;
+    while (this.tasks.length < count) {
+      this.tasks.push(this.nowMs + this.taskStartSeconds * 1000);
+    }
+    this.tasks = this.tasks.slice(0, count);
+  }
+
+  private startedTasks(): number {
+    return this.tasks.filter((readyAtMs) => readyAtMs <= this.nowMs).length;
+  }
+}
+
+/** What the observation would read after all of the actions took effect, with health and clock unchanged. */
+export function afterActions(observed: ObservedState, actions: readonly Action[]): ObservedState {
+  let next: ObservedState = observed;
+  for (const action of actions) {
+    switch (action.kind) {
+      case 'setWeights':
+        next = { ...next, lambdaWeight: action.lambda, fargateWeight: action.fargate };
+        break;
+      case 'setDesiredCount':
+        next = { ...next, desiredCount: action.count };
+        break;
+      case 'setMinCapacity':
+        next = { ...next, minCapacity: action.min };
+        break;
+      case 'setMarks':
+        next = { ...next, marks: mergeMarks(next.marks, action.marks) };
+        break;
+      default:
+        break;
+    }
+  }
+  return next;
+}
+
+/** A setMarks writes the marks it names and keeps the others, as tags do. */
+export function mergeMarks(stored: Marks, written: Marks): Marks {
+  return {
+    intent: written.intent ?? stored.intent,
+    intentSinceMs: written.intentSinceMs ?? stored.intentSinceMs,
+    lastWeightChangeMs: written.lastWeightChangeMs ?? stored.lastWeightChangeMs,
+  };
+}
+
+/** The actions that change AWS resources or marks, leaving out the idempotent reconcile switch. */
+export function stateActions(actions: readonly Action[]): Action[] {
+  return actions.filter((action) => action.kind !== 'enableReconcile' && action.kind !== 'disableReconcile');
+}
