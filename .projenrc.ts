@@ -81,6 +81,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 
   jestOptions: {
+    // jest 30 and eslint-import-resolver-typescript 4 depend on unrs-resolver, whose per-platform optional packages
+    // the registry mirror of our CI machines does not serve; npm ci then rejects the lock file. Jest 29 and
+    // resolver 3.6 resolve with plain JavaScript.
+    jestVersion: '^29',
     // --ci semantics: a changed snapshot fails the run instead of being rewritten.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
@@ -101,6 +105,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'test/consumers/**/target/',
   ],
 });
+
+// See jestVersion above: resolver 3.6 has no unrs-resolver dependency.
+project.deps.removeDependency('eslint-import-resolver-typescript');
+project.addDevDeps('eslint-import-resolver-typescript@~3.6.3');
 
 for (const pattern of ['/integ/', '/bench/', '/.ci/', '/.venv/']) {
   project.addPackageIgnore(pattern);
