@@ -47,6 +47,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   integrationTestAutoDiscover: false,
+  // `npx cdk-hybrid-alb-service simulate ...` replays a traffic trace through the controller's decision code.
+  bin: { 'cdk-hybrid-alb-service': 'lib/simulator/bin.js' },
   // The handler and its AWS adapter only run inside the bundled controller asset; keep them out of lib/.
   excludeTypescript: ['src/controller/controller.lambda.ts', 'src/controller/aws-adapter.ts', 'src/controller/marks.ts'],
 
@@ -110,7 +112,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.deps.removeDependency('eslint-import-resolver-typescript');
 project.addDevDeps('eslint-import-resolver-typescript@~3.6.3');
 
-for (const pattern of ['/integ/', '/bench/', '/.ci/', '/.venv/']) {
+for (const pattern of ['/integ/', '/bench/', '/.ci/', '/.venv/', '/scripts/']) {
   project.addPackageIgnore(pattern);
 }
 
@@ -133,5 +135,12 @@ const bench = project.addTask('bench', {
 });
 bench.spawn(project.tasks.tryFind('bundle')!);
 bench.exec('ts-node --project tsconfig.dev.json bench/construct-bench.ts');
+
+// `npm run bench:simulate`: built-in profiles through the simulator, cost and reaction-time targets.
+const benchSimulate = project.addTask('bench:simulate', {
+  description: 'Simulate the built-in load profiles on Lambda only, Fargate only and the hybrid; print costs and targets',
+});
+benchSimulate.exec('ts-node --project tsconfig.dev.json bench/simulate-bench.ts', { receiveArgs: true });
+project.addPackageIgnore('/docs/');
 
 project.synth();

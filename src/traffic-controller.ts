@@ -42,7 +42,7 @@ export interface ScalingOptions {
 
   /**
    * Consecutive 1-minute periods above `scaleOutRequestsPerMinute` before scaling out.
-   * @default 3
+   * @default 2
    */
   readonly scaleOutPeriods?: number;
 
@@ -372,7 +372,7 @@ interface Thresholds {
 function resolveThresholds(options: ScalingOptions): Thresholds {
   const scaleOutRequestsPerMinute = options.scaleOutRequestsPerMinute ?? 1200;
   const scaleInRequestsPerMinute = options.scaleInRequestsPerMinute ?? 300;
-  const scaleOutPeriods = options.scaleOutPeriods ?? 3;
+  const scaleOutPeriods = options.scaleOutPeriods ?? 2;
   const scaleInPeriods = options.scaleInPeriods ?? 10;
   const fargateErrorsPerMinute = options.fargateErrorsPerMinute ?? 10;
   checkIntegerRange('scaling.scaleOutRequestsPerMinute', scaleOutRequestsPerMinute, 1, 100_000_000);

@@ -21,7 +21,7 @@ describe('traffic controller', () => {
   const { template, service, stack } = build();
   const ref = (c: any) => stack.getLogicalId(c.node.defaultChild);
 
-  test('scale-out alarm: load balancer RequestCount sum above 1200 per minute for 3 of 3 minutes', () => {
+  test('scale-out alarm: load balancer RequestCount sum above 1200 per minute for 2 of 2 minutes', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('^Sustained load'),
       MetricName: 'RequestCount',
@@ -30,8 +30,8 @@ describe('traffic controller', () => {
       Period: 60,
       Threshold: 1200,
       ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 3,
-      DatapointsToAlarm: 3,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
       TreatMissingData: 'notBreaching',
       Dimensions: [{ Name: 'LoadBalancer', Value: { 'Fn::GetAtt': [ref(service.loadBalancer), 'LoadBalancerFullName'] } }],
     });

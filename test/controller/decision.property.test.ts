@@ -173,7 +173,11 @@ function violations(seen: ObservedState, decision: Decision, config: ControllerC
   }
   const share = fargateShare(seen);
   if (after.fargateWeight > share) {
-    const needed = targetsNeededFor(after.fargateWeight, initialTaskCount(seen.requestsPerMinute, config));
+    // The shift is sized from the load when it starts, then from the minimum capacity set at that moment.
+    const sizedFor = share > 0 && seen.minCapacity >= config.minTasks
+      ? Math.min(seen.minCapacity, config.maxTasks)
+      : initialTaskCount(seen.requestsPerMinute, config);
+    const needed = targetsNeededFor(after.fargateWeight, sizedFor);
     if (decision.intent !== 'fargate' || seen.fargateErrorAlarm === 'ALARM' || seen.healthyTargets < needed) {
       found.push(`Fargate weight rises ${share} -> ${after.fargateWeight} with intent ${decision.intent}, error alarm ${seen.fargateErrorAlarm}, `
         + `${seen.healthyTargets} of ${needed} targets healthy`);
@@ -362,8 +366,9 @@ function settleInputs(world: World, settle: Settle): void {
 
 function arrived(world: World, config: ControllerConfig, destination: Destination, last: Decision): boolean {
   if (destination === 'fargate') {
+    // Once the shift is complete ECS target tracking sizes the service; the controller only keeps minTasks.
     return world.lambdaWeight === 0 && world.fargateWeight === 100 && world.minCapacity === config.minTasks
-      && world.desiredCount >= initialTaskCount(world.requestsPerMinute, config) && last.intent === 'fargate';
+      && world.desiredCount >= config.minTasks && last.intent === 'fargate';
   }
   return world.lambdaWeight === 100 && world.fargateWeight === 0 && world.desiredCount === 0 && world.minCapacity === 0
     && !last.needsReconcile && !world.reconcileEnabled;

@@ -697,3 +697,31 @@ describe('keepsPolling', () => {
     expect(keepsPolling(decision)).toBe(expected);
   });
 });
+
+describe('sizing once Fargate carries all traffic', () => {
+  const steady = (changes: Partial<ObservedState>) => observed({
+    ...weights(100),
+    desiredCount: 4,
+    runningCount: 4,
+    minCapacity: 1,
+    healthyTargets: 4,
+    scaleOutAlarm: 'ALARM',
+    marks: fargateMarks(1200, 600),
+    ...changes,
+  });
+
+  test('a load reading above the tasks does not raise the count: ECS target tracking owns it', () => {
+    // 12,600 requests/min would be 5 tasks of 3,000; target tracking keeps 4 within its tolerance.
+    expect(stateActions(decide(steady({ requestsPerMinute: 12_600 }), CONFIG).actions)).toEqual([]);
+  });
+
+  test('a desired count reset to 0 while weighted (redeploy) is restored for the current load', () => {
+    const decision = decide(steady({ desiredCount: 0, requestsPerMinute: 12_600 }), CONFIG);
+    expect(decision.actions).toContainEqual({ kind: 'setDesiredCount', count: 5 });
+  });
+
+  test('the overload alarm raises the count for the load at once', () => {
+    const decision = decide(steady({ overloadAlarm: 'ALARM', requestsPerMinute: 18_000 }), CONFIG);
+    expect(decision.actions).toContainEqual({ kind: 'setDesiredCount', count: 6 });
+  });
+});

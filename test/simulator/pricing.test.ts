@@ -1,0 +1,135 @@
+import { HOURS_PER_MONTH } from '../../src/cost/idle-cost';
+import { lcuHours, monthlyCost, Usage } from '../../src/simulator/pricing';
+import { buildReport, StrategyReport } from '../../src/simulator/report';
+import { resolveSettings } from '../../src/simulator/settings';
+import { simulate } from '../../src/simulator/simulate';
+import { ArrivalProcess } from '../../src/simulator/trace';
+
+// Round prices so every expectation can be checked by hand; 30 days are 720 hours.
+const PRICES = {
+  alb: { hourUsd: 0.02, lcuHourUsd: 0.01 },
+  publicIpv4: { hourUsd: 0.005 },
+  fargate: { x86: { vcpuHourUsd: 0.04, gbHourUsd: 0.004 } },
+  lambda: { requestsPerMillionUsd: 0.2, x86: { gbSecondUsd: 0.00002 } },
+  cloudwatch: { standardAlarmMetricMonthUsd: 0.1 },
+};
+const MONTH_HOURS = 720;
+const ALARM_HOUR_USD = 0.1 / HOURS_PER_MONTH;
+
+/** Request durations without spread, so GB-seconds are exact; 5 KB and 5 requests per connection (the defaults). */
+const SETTINGS = resolveSettings({ prices: PRICES, workload: { requestDurationMs: { mean: 100, spread: 0 } } });
+
+/** One hour at a constant rate, deterministic arrivals, after an hour of the same load (so Lambda is warm). */
+function steadyHour(rps: number): Record<'lambdaOnly' | 'fargateOnly' | 'hybrid', StrategyReport> {
+  const trace = { name: `${rps} rps`, rpsByMinute: new Array(60).fill(rps), repeats: true };
+  return buildReport(simulate(trace, SETTINGS, { arrivals: ArrivalProcess.DETERMINISTIC, warmupMinutes: 60 })).strategies;
+}
+
+describe('cost arithmetic', () => {
+  test('an idle day costs the fixed items only: load balancer hours, its two public IPv4 addresses, alarms (and a task for Fargate only)', () => {
+    const trace = { name: 'idle', rpsByMinute: new Array(1440).fill(0), repeats: true };
+    const strategies = buildReport(simulate(trace, SETTINGS, { warmupMinutes: 60 })).strategies;
+    const fixed = MONTH_HOURS * (0.02 + 2 * 0.005); // 21.60
+
+    expect(strategies.lambdaOnly.monthlyCostUsd).toBeCloseTo(fixed, 4);
+    expect(strategies.hybrid.monthlyCostUsd).toBeCloseTo(fixed + 6 * MONTH_HOURS * ALARM_HOUR_USD, 4);
+    expect(strategies.hybrid.costBreakdown).toMatchObject({
+      loadBalancerLcuUsd: 0, lambdaRequestsUsd: 0, lambdaDurationUsd: 0, fargateVcpuUsd: 0, controllerUsd: 0,
+    });
+    // One 0.5 vCPU / 1 GB task all month with its public IPv4 address, and target tracking's two alarms.
+    const task = MONTH_HOURS * (0.5 * 0.04 + 1 * 0.004 + 0.005); // 20.88
+    expect(strategies.fargateOnly.monthlyCostUsd).toBeCloseTo(fixed + task + 2 * MONTH_HOURS * ALARM_HOUR_USD, 4);
+  });
+
+  describe('a steady 10 requests/s (36,000 an hour), scaled from one hour to 720', () => {
+    const strategies = steadyHour(10);
+    const requestsPerMonth = 36_000 * MONTH_HOURS;
+    const fixed = MONTH_HOURS * (0.02 + 2 * 0.005);
+    // LCU: 0.08 for new connections (36,000 / 5 / 3,600 s / 25), processed bytes 0.18 GB an hour: 0.45 LCU for Lambda, 0.18 for tasks.
+    const lambdaLcu = MONTH_HOURS * 0.45 * 0.01;
+    const fargateLcu = MONTH_HOURS * 0.18 * 0.01;
+
+    test('Lambda only: requests at $0.20 per million and 0.1 GB-s each at 1024 MB', () => {
+      const lambda = strategies.lambdaOnly;
+      expect(lambda.served).toBe(36_000);
+      expect(lambda.coldStarts).toBe(0);
+      expect(lambda.costBreakdown.lambdaRequestsUsd).toBeCloseTo(requestsPerMonth * 0.2 / 1e6, 4); // 5.184
+      expect(lambda.costBreakdown.lambdaDurationUsd).toBeCloseTo(requestsPerMonth * 0.1 * 0.00002, 4); // 51.84
+      expect(lambda.costBreakdown.loadBalancerLcuUsd).toBeCloseTo(lambdaLcu, 4); // 3.24
+      expect(lambda.monthlyCostUsd).toBeCloseTo(fixed + 5.184 + 51.84 + lambdaLcu, 3);
+    });
+
+    test('Fargate only: one task (600 requests/min is under one task\'s 3,000) all month', () => {
+      const fargate = strategies.fargateOnly;
+      expect(fargate.served).toBe(36_000);
+      expect(fargate.fargateTaskHours).toBe(1);
+      expect(fargate.costBreakdown.fargateVcpuUsd).toBeCloseTo(MONTH_HOURS * 0.5 * 0.04, 4); // 14.40
+      expect(fargate.costBreakdown.fargateMemoryUsd).toBeCloseTo(MONTH_HOURS * 0.004, 4); // 2.88
+      expect(fargate.costBreakdown.fargatePublicIpv4Usd).toBeCloseTo(MONTH_HOURS * 0.005, 4); // 3.60
+      expect(fargate.costBreakdown.loadBalancerLcuUsd).toBeCloseTo(fargateLcu, 4); // 1.296
+      expect(fargate.monthlyCostUsd).toBeCloseTo(fixed + 14.4 + 2.88 + 3.6 + fargateLcu + 2 * MONTH_HOURS * ALARM_HOUR_USD, 3);
+    });
+
+    test('hybrid: below the scale-out threshold it is Lambda only plus the six alarms', () => {
+      const hybrid = strategies.hybrid;
+      expect(hybrid.fargateTaskHours).toBe(0);
+      expect(hybrid.costBreakdown.controllerUsd).toBe(0);
+      expect(hybrid.monthlyCostUsd).toBeCloseTo(strategies.lambdaOnly.monthlyCostUsd + 6 * MONTH_HOURS * ALARM_HOUR_USD, 3);
+    });
+  });
+
+  test('cold starts bill their init time at the function memory (container images bill INIT)', () => {
+    const settings = resolveSettings({
+      prices: PRICES,
+      workload: { requestDurationMs: { mean: 100, spread: 0 }, lambdaColdStartMs: { mean: 1000, spread: 0 } },
+    });
+    const trace = { name: 'one minute', rpsByMinute: [1], repeats: false };
+    const lambda = buildReport(simulate(trace, settings, { arrivals: ArrivalProcess.DETERMINISTIC })).strategies.lambdaOnly;
+    expect(lambda.coldStarts).toBe(1);
+    // 60 requests of 0.1 s and one 1 s init, at 1 GB, for one minute scaled to 43,200 minutes.
+    expect(lambda.costBreakdown.lambdaDurationUsd).toBeCloseTo((60 * 0.1 + 1) * 0.00002 * 43_200, 6);
+  });
+
+  test('LCUs are billed per hour on the larger dimension', () => {
+    const settings = resolveSettings({ workload: { bytesPerRequest: 1000, requestsPerConnection: 5 } });
+    // 450,000 requests to tasks: 1 new-connection LCU (450,000 / 5 / 3,600 s / 25) against 0.45 GB processed.
+    expect(lcuHours([{ lambdaRequests: 0, fargateRequests: 450_000 }], settings)).toBeCloseTo(1, 6);
+    // The same to Lambda: 0.45 GB at 0.4 GB per LCU, 1.125 LCU, is the larger.
+    expect(lcuHours([{ lambdaRequests: 450_000, fargateRequests: 0 }], settings)).toBeCloseTo(1.125, 6);
+    const twoHours = [{ lambdaRequests: 450_000, fargateRequests: 0 }, { lambdaRequests: 0, fargateRequests: 450_000 }];
+    expect(lcuHours(twoHours, settings)).toBeCloseTo(2.125, 6);
+  });
+
+  test('the breakdown sums to the monthly cost', () => {
+    const usage: Usage = {
+      seconds: 3600,
+      hours: [{ lambdaRequests: 1000, fargateRequests: 2000 }],
+      lambdaInvocations: 1000,
+      lambdaGbSeconds: 100,
+      fargateTaskSeconds: 7200,
+      alarms: 6,
+      controllerInvocations: 60,
+      controllerGbSeconds: 600,
+    };
+    const { monthlyCostUsd, costBreakdown } = monthlyCost(usage, SETTINGS);
+    expect(monthlyCostUsd).toBeCloseTo(Object.values(costBreakdown).reduce((a, b) => a + b, 0), 9);
+    expect(costBreakdown.controllerUsd).toBeCloseTo(MONTH_HOURS * (60 * 0.2 / 1e6 + 600 * 0.00002), 9);
+  });
+
+  test('arm64 images use the arm64 rates on both sides', () => {
+    const arm = resolveSettings({ workload: { architecture: 'arm64' } });
+    const usage: Usage = {
+      seconds: 3600,
+      hours: [],
+      lambdaInvocations: 0,
+      lambdaGbSeconds: 1000,
+      fargateTaskSeconds: 3600,
+      alarms: 0,
+      controllerInvocations: 0,
+      controllerGbSeconds: 0,
+    };
+    const { costBreakdown } = monthlyCost(usage, arm);
+    expect(costBreakdown.lambdaDurationUsd).toBeCloseTo(720 * 1000 * arm.prices.lambda.arm64.gbSecondUsd, 9);
+    expect(costBreakdown.fargateVcpuUsd).toBeCloseTo(720 * 0.5 * arm.prices.fargate.arm64.vcpuHourUsd, 9);
+  });
+});
