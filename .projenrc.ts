@@ -136,6 +136,20 @@ const bench = project.addTask('bench', {
 bench.spawn(project.tasks.tryFind('bundle')!);
 bench.exec('ts-node --project tsconfig.dev.json bench/construct-bench.ts');
 
+// Integ tests: snapshot verification (no credentials, no deploy) runs in `npm test`; integ:update rewrites the
+// snapshots by synthesizing only. Deploying them needs an AWS account: see integ/README.md.
+const integVerify = project.addTask('integ:verify', {
+  description: 'Compare integ/integ.*.ts with their committed snapshots (no deployment, no credentials)',
+});
+integVerify.spawn(project.tasks.tryFind('bundle')!);
+integVerify.exec('bash scripts/integ-verify.sh');
+const integUpdate = project.addTask('integ:update', {
+  description: 'Rewrite the integ snapshots from integ/integ.*.ts (synth only, no deployment)',
+});
+integUpdate.spawn(project.tasks.tryFind('bundle')!);
+integUpdate.exec('integ-runner --directory integ --language typescript --force --dry-run');
+project.testTask.spawn(integVerify);
+
 // `npm run bench:simulate`: built-in profiles through the simulator, cost and reaction-time targets.
 const benchSimulate = project.addTask('bench:simulate', {
   description: 'Simulate the built-in load profiles on Lambda only, Fargate only and the hybrid; print costs and targets',
