@@ -80,6 +80,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/express@^5',
     '@codegenie/serverless-express@^5',
     'esbuild',
+    'autocannon@^9',
+    '@types/autocannon@^7',
   ],
 
   jestOptions: {
@@ -92,6 +94,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '\\.snapshot/'],
+      modulePathIgnorePatterns: ['<rootDir>/test/consumers/.*/build/', '<rootDir>/integ/.*\\.snapshot/'],
       testTimeout: 120_000,
     },
   },
@@ -149,6 +152,20 @@ const integUpdate = project.addTask('integ:update', {
 integUpdate.spawn(project.tasks.tryFind('bundle')!);
 integUpdate.exec('integ-runner --directory integ --language typescript --force --dry-run');
 project.testTask.spawn(integVerify);
+
+// jsii consumers: build the Python wheel and the Java jar, install them into minimal apps under test/consumers and
+// synthesize the same stack; consumers.test.ts (in jest) compares those templates with the TypeScript one.
+const consumers = project.addTask('test:consumers', {
+  description: 'Build the Python and Java packages, install them into test/consumers and synthesize the same stack from each',
+  exec: 'bash scripts/consumers.sh',
+});
+project.testTask.prependSpawn(consumers);
+
+// `npm run bench:load`: the sample app in server mode under autocannon, against a hello-world reference, on 127.0.0.1.
+project.addTask('bench:load', {
+  description: 'Load test of the sample app against a hello-world server on 127.0.0.1',
+  exec: 'ts-node --project tsconfig.dev.json bench/load-test.ts',
+});
 
 // `npm run bench:simulate`: built-in profiles through the simulator, cost and reaction-time targets.
 const benchSimulate = project.addTask('bench:simulate', {

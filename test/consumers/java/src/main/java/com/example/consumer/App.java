@@ -1,0 +1,35 @@
+package com.example.consumer;
+
+import io.github.cdkhybridalbservice.HybridAlbService;
+import io.github.cdkhybridalbservice.HybridImage;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import software.amazon.awscdk.AppProps;
+import software.amazon.awscdk.Stack;
+
+/**
+ * A minimal Java CDK app using cdk-hybrid-alb-service as a Java user would.
+ *
+ * <p>Usage: {@code mvn compile exec:java -Dexec.args=OUTDIR}. Synthesizes the stack
+ * {@code ConsumerStack} into OUTDIR. The image is the repository's test fixture (a Dockerfile
+ * only: the CDK hashes the directory at synth time and builds nothing).
+ */
+public final class App {
+  private App() {}
+
+  public static void main(final String[] args) {
+    if (args.length != 1) {
+      throw new IllegalArgumentException("usage: App OUTDIR");
+    }
+    // Maven runs the app from test/consumers/java; the fixture is test/fixtures/image.
+    Path fixtureImageDir = Paths.get("..", "..", "fixtures", "image").toAbsolutePath().normalize();
+
+    software.amazon.awscdk.App app =
+        new software.amazon.awscdk.App(AppProps.builder().outdir(args[0]).build());
+    Stack stack = new Stack(app, "ConsumerStack");
+    HybridAlbService.Builder.create(stack, "Service")
+        .image(HybridImage.fromAsset(fixtureImageDir.toString()))
+        .build();
+    app.synth();
+  }
+}
