@@ -161,6 +161,14 @@ const consumers = project.addTask('test:consumers', {
 });
 project.testTask.prependSpawn(consumers);
 
+// API.md is generated from the compiled .jsii (which test:consumers builds); a stale API.md fails the run.
+const apiDocsCurrent = project.addTask('test:api-docs', {
+  description: 'Regenerate API.md and fail if it differs from the committed one',
+});
+apiDocsCurrent.spawn(project.tasks.tryFind('docgen')!);
+apiDocsCurrent.exec('git diff --exit-code -- API.md');
+project.testTask.spawn(apiDocsCurrent);
+
 // `npm run bench:load`: the sample app in server mode under autocannon, against a hello-world reference, on 127.0.0.1.
 project.addTask('bench:load', {
   description: 'Load test of the sample app against a hello-world server on 127.0.0.1',
