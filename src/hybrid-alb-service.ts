@@ -446,8 +446,9 @@ export class HybridAlbService extends Construct {
       allowAllOutbound: true,
     });
     const taskSubnets = props.fargate?.taskSubnets ?? { subnetType: this.privateOrPublicSubnetType() };
-    const publicTasks = this.vpc.selectSubnets(taskSubnets).subnetIds.length > 0
-      && this.vpc.selectSubnets(taskSubnets).subnets.every(s => this.vpc.publicSubnets.includes(s));
+    // Tasks in public subnets need a public IP to pull the image: there is no NAT gateway to go through.
+    const selectedSubnets = this.vpc.selectSubnets(taskSubnets).subnets;
+    const publicTasks = selectedSubnets.length > 0 && selectedSubnets.every(s => this.vpc.publicSubnets.includes(s));
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
