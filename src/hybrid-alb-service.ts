@@ -1,4 +1,4 @@
-import { CfnResource, Duration, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -84,7 +84,8 @@ export interface LambdaSideOptions {
   readonly multiValueHeaders?: boolean;
 
   /**
-   * Health-check the Lambda target group. Each check is a billed invocation, so it is off by default.
+   * Health-check the Lambda target group (on `fargate.healthCheckPath`, every 35 seconds). Each check is a billed
+   * invocation, so it is off by default.
    * @default false
    */
   readonly healthCheck?: boolean;
@@ -135,7 +136,7 @@ export interface FargateSideOptions {
   readonly cluster?: ecs.ICluster;
 
   /**
-   * Subnets for the tasks.
+   * Subnets for the tasks. Isolated subnets need VPC endpoints for ECR, S3 and CloudWatch Logs to pull the image.
    * @default - private subnets with egress if the VPC has them, otherwise public subnets with a public IP
    */
   readonly taskSubnets?: ec2.SubnetSelection;
@@ -184,7 +185,8 @@ export interface HybridAlbServiceProps {
 
   /**
    * VPC for the load balancer and the tasks.
-   * @default - a new VPC over 2 AZs with public subnets only: no NAT gateway and no interface endpoint, which bill by the hour
+   * @default - the VPC of `fargate.cluster` if given, else a new VPC over 2 AZs with public subnets only: no NAT gateway
+   * and no interface endpoint, which bill by the hour
    */
   readonly vpc?: ec2.IVpc;
 
@@ -316,12 +318,16 @@ export class HybridAlbService extends Construct {
 
     const imageConfig = props.image.bind(this);
 
-    this.vpc = props.vpc ?? new ec2.Vpc(this, 'Vpc', {
+    if (props.vpc && props.fargate?.cluster && props.fargate.cluster.vpc !== props.vpc) {
+      fail(`vpc ${props.vpc.node.path} differs from the VPC of fargate.cluster ${props.fargate.cluster.node.path}; `
+        + 'the tasks, their security group and the target group must share one VPC: pass the cluster\'s VPC or omit vpc');
+    }
+    this.vpc = props.vpc ?? props.fargate?.cluster?.vpc ?? new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
     });
-    if (!props.vpc) {
+    if (!props.vpc && !props.fargate?.cluster) {
       acknowledgeRule(this.vpc, 'AwsSolutions-VPC7',
         'The VPC this construct creates has no flow logs because they bill per GB ingested even for health checks; pass your own vpc with flow logs for a network audit trail.');
     }
@@ -342,6 +348,10 @@ export class HybridAlbService extends Construct {
       idleTimeout: resolved.idleTimeout,
     });
     if (props.accessLogBucket) {
+      if (Token.isUnresolved(Stack.of(this).region)) {
+        fail('accessLogBucket needs a stack with an explicit region (env: { region }), because the bucket policy names '
+          + 'the regional Elastic Load Balancing account; set the region of the stack or omit accessLogBucket');
+      }
       this.loadBalancer.logAccessLogs(props.accessLogBucket, props.accessLogPrefix);
     } else {
       acknowledgeRule(this.loadBalancer, 'AwsSolutions-ELB2',
@@ -445,7 +455,9 @@ export class HybridAlbService extends Construct {
       description: `Fargate tasks of ${this.node.path}; admits only the load balancer`,
       allowAllOutbound: true,
     });
-    const taskSubnets = props.fargate?.taskSubnets ?? { subnetType: this.privateOrPublicSubnetType() };
+    // Isolated subnets only when asked for: without NAT or VPC endpoints a task there cannot pull its image.
+    const defaultTaskSubnetType = this.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC;
+    const taskSubnets = props.fargate?.taskSubnets ?? { subnetType: defaultTaskSubnetType };
     // Tasks in public subnets need a public IP to pull the image: there is no NAT gateway to go through.
     const selectedSubnets = this.vpc.selectSubnets(taskSubnets).subnets;
     const publicTasks = selectedSubnets.length > 0 && selectedSubnets.every(s => this.vpc.publicSubnets.includes(s));

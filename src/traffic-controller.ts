@@ -107,7 +107,7 @@ export interface ScalingOptions {
   readonly overflowLambdaWeight?: number;
 
   /**
-   * Fargate target 5xx responses per minute that hold the shift and count as the Fargate side erroring.
+   * Fargate target 5xx responses per minute that hold the shift to Fargate at its current step.
    * @default 10
    */
   readonly fargateErrorsPerMinute?: number;
@@ -207,7 +207,7 @@ export class TrafficController extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
     this.fargateErrorAlarm = new cloudwatch.Alarm(this, 'FargateErrorAlarm', {
-      alarmDescription: 'Fargate targets return 5xx: hold or undo the shift',
+      alarmDescription: 'Fargate targets return 5xx: hold the shift',
       metric: props.fargateTargetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: Duration.minutes(1), statistic: 'Sum' }),
       threshold: thresholds.fargateErrorsPerMinute,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -290,18 +290,35 @@ export class TrafficController extends Construct {
       },
       targets: [target],
     });
-    // A stack update rewrites the listener's weights and the service's desired count from the template
-    // (Lambda 100 / 0 tasks). The controller repairs them as soon as CloudFormation reports the update.
+    // A task stopping (crash, failed health check, scale-in) may leave the Fargate group without a healthy target
+    // while it is weighted: decide at once rather than at the next schedule tick. No tasks at rest, so no events.
+    new events.Rule(this, 'TaskChanges', {
+      description: 'Invoke the traffic controller when a task of the Fargate service stops',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: {
+          clusterArn: [props.service.cluster.clusterArn],
+          group: [`service:${props.service.serviceName}`],
+          lastStatus: ['DEACTIVATING', 'STOPPING', 'STOPPED'],
+        },
+      },
+      targets: [target],
+    });
+    // A stack update rewrites the listener's weights, the service's desired count and the schedule's state from the
+    // template (Lambda 100 / 0 tasks / disabled). The controller watches and repairs as soon as CloudFormation reports
+    // the update (or a replacement) of one of them.
     const stack = Stack.of(this);
+    const watched = [...props.watchedResources, this.reconcileRule.node.defaultChild as CfnResource];
     new events.Rule(this, 'RedeployRepair', {
-      description: 'Invoke the traffic controller when a stack update touches the listener, the service or its scaling',
+      description: 'Invoke the traffic controller when a stack update touches the listener, the service, its scaling or the schedule',
       eventPattern: {
         source: ['aws.cloudformation'],
         detailType: ['CloudFormation Resource Status Change'],
         detail: {
           'stack-id': [stack.stackId],
-          'logical-resource-id': props.watchedResources.map(r => stack.resolve(stack.getLogicalId(r))),
-          'status-details': { status: ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'] },
+          'logical-resource-id': watched.map(r => stack.resolve(stack.getLogicalId(r))),
+          'status-details': { status: ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE'] },
         },
       },
       targets: [target],
@@ -310,7 +327,6 @@ export class TrafficController extends Construct {
 
   /** Least privilege: writes scoped to this listener, target group, service and rule; reads as narrow as AWS allows. */
   private grantControl(role: iam.Role, props: TrafficControllerProps, alarms: cloudwatch.Alarm[]): void {
-    const stack = Stack.of(this);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ShiftWeights',
       actions: ['elasticloadbalancing:ModifyListener'],
@@ -357,7 +373,8 @@ export class TrafficController extends Construct {
       })],
     });
     acknowledgeRule(role, 'AwsSolutions-IAM5[Resource::*]',
-      `Describe calls of Elastic Load Balancing, Application Auto Scaling's RegisterScalableTarget/DescribeScalableTargets and CloudWatch GetMetricData take no resource scoping; every write (listener, tags, service, rule) is scoped to this service's resources in ${stack.stackName}.`);
+      'Describe calls of Elastic Load Balancing and CloudWatch GetMetricData take no resource scoping; Application Auto Scaling\'s '
+      + 'scalable target ARN holds an ID the template cannot know; every other write (listener, tags, service, rule) is scoped to this service.');
   }
 }
 

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -350,14 +350,53 @@ describe('options', () => {
     });
   });
 
-  test('a user cluster is used instead of a new one', () => {
-    const { template, service } = build({}, stack => ({
-      fargate: { cluster: ecs.Cluster.fromClusterAttributes(stack, 'UserCluster', { clusterName: 'shared', vpc: ec2.Vpc.fromLookup(stack, 'V', { vpcId: 'vpc-12345' }) }) },
-      vpc: ec2.Vpc.fromLookup(stack, 'V2', { vpcId: 'vpc-12345' }),
-    }));
+  test('a user cluster is used instead of a new one, in its own VPC', () => {
+    let userVpc: ec2.IVpc | undefined;
+    const { template, service } = build({}, stack => {
+      userVpc = new ec2.Vpc(stack, 'UserVpc', { maxAzs: 2, natGateways: 1 });
+      return { fargate: { cluster: ecs.Cluster.fromClusterAttributes(stack, 'UserCluster', { clusterName: 'shared', vpc: userVpc }) } };
+    });
     template.resourceCountIs('AWS::ECS::Cluster', 0);
+    template.resourceCountIs('AWS::EC2::VPC', 1);
     template.hasResourceProperties('AWS::ECS::Service', { Cluster: 'shared' });
     expect(service.cluster).not.toBeInstanceOf(ecs.Cluster);
+    expect(service.vpc).toBe(userVpc);
+  });
+
+  test('a VPC different from the cluster\'s is rejected', () => {
+    expect(() => build({}, stack => ({
+      vpc: new ec2.Vpc(stack, 'A', { natGateways: 0 }),
+      fargate: { cluster: ecs.Cluster.fromClusterAttributes(stack, 'C', { clusterName: 'shared', vpc: new ec2.Vpc(stack, 'B', { natGateways: 0 }) }) },
+    }))).toThrow(/vpc TestStack\/A differs from the VPC of fargate.cluster TestStack\/C/);
+  });
+
+  test('a VPC with public and isolated subnets puts tasks in the public ones with a public IP, not the isolated ones', () => {
+    const { template } = build({}, stack => ({
+      vpc: new ec2.Vpc(stack, 'IsoVpc', {
+        natGateways: 0,
+        subnetConfiguration: [
+          { name: 'Public', subnetType: ec2.SubnetType.PUBLIC },
+          { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        ],
+      }),
+    }));
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: {
+        AwsvpcConfiguration: Match.objectLike({
+          AssignPublicIp: 'ENABLED',
+          Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('IsoVpcPublicSubnet') }]),
+        }),
+      },
+    });
+  });
+
+  test('access logs need a stack with a region', () => {
+    const app = new App();
+    const stack = new Stack(app, 'NoRegion');
+    expect(() => new HybridAlbService(stack, 'S', {
+      image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR),
+      accessLogBucket: new s3.Bucket(stack, 'Logs'),
+    })).toThrow(/accessLogBucket needs a stack with an explicit region/);
   });
 
   test('static name of the side variable', () => {

@@ -131,15 +131,30 @@ describe('traffic controller', () => {
     });
   });
 
-  test('a stack update of the listener, the service or its scalable target invokes the repair', () => {
+  test('a stack update or replacement of the listener, the service, its scalable target or the schedule invokes the repair', () => {
     const rules = Object.values<any>(template.findResources('AWS::Events::Rule'))
       .filter(r => r.Properties.EventPattern?.source?.[0] === 'aws.cloudformation');
     expect(rules).toHaveLength(1);
     const detail = rules[0].Properties.EventPattern.detail;
     expect(detail['stack-id']).toEqual([{ Ref: 'AWS::StackId' }]);
-    expect(detail['status-details']).toEqual({ status: ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE'] });
+    expect(detail['status-details']).toEqual({ status: ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE'] });
     const scalableTarget = Object.keys(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0];
-    expect(detail['logical-resource-id'].sort()).toEqual([ref(service.listener), ref(service.service), scalableTarget].sort());
+    expect(detail['logical-resource-id'].sort()).toEqual(
+      [ref(service.listener), ref(service.service), scalableTarget, ref(service.controller.reconcileRule)].sort());
+  });
+
+  test('a stopping task of this service invokes the controller at once', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        'detail': {
+          clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('ServiceCluster'), 'Arn'] }],
+          group: [{ 'Fn::Join': ['', ['service:', { 'Fn::GetAtt': [ref(service.service), 'Name'] }]] }],
+          lastStatus: ['DEACTIVATING', 'STOPPING', 'STOPPED'],
+        },
+      },
+    });
   });
 
   test('writes are scoped to this listener, target group, service and rule', () => {

@@ -282,12 +282,11 @@ async function observeTargetHealth(env: ControllerEnv, clients: ControllerClient
 /** An alarm that does not exist (deleted, renamed) reads as OK so it can never hold traffic on one side. */
 async function observeAlarms(env: ControllerEnv, clients: ControllerClients) {
   const names = [env.scaleOutAlarmName, env.scaleInAlarmName, env.fargateErrorAlarmName, env.overloadAlarmName];
-  const response = await clients.cloudwatch.send(new DescribeAlarmsCommand({
-    AlarmNames: names,
-    AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-  }));
+  // Metric alarms only (the default): asking for composite alarms needs cloudwatch:DescribeAlarms on '*', and the
+  // role is scoped to the construct's four metric alarms.
+  const response = await clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: names }));
   const stateByName = new Map<string, string | undefined>();
-  for (const alarm of [...(response.MetricAlarms ?? []), ...(response.CompositeAlarms ?? [])]) {
+  for (const alarm of response.MetricAlarms ?? []) {
     stateByName.set(alarm.AlarmName ?? '', alarm.StateValue);
   }
   const stateOf = (name: string): AlarmState => {

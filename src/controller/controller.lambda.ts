@@ -64,6 +64,9 @@ export async function runController(
 ): Promise<ControllerSummary> {
   const pollMs = deps.env.pollIntervalSeconds * 1000;
   const trigger = describeTrigger(event);
+  // A stack update writes the template's weights and desired count some seconds after CloudFormation reports that it
+  // started on the resource: watch for the whole invocation so the repair follows within one poll interval.
+  const watchingRedeploy = event?.source === 'aws.cloudformation';
   let decisions = 0;
   for (;;) {
     const warnings: string[] = [];
@@ -74,7 +77,7 @@ export async function runController(
     deps.log(JSON.stringify(decisionLogLine({ trigger, iteration: decisions, observed, decision, result, warnings, env: deps.env })));
 
     const hasTimeForAnother = context.getRemainingTimeInMillis() > pollMs + SAFETY_MARGIN_MS;
-    if (!keepsPolling(decision) || !hasTimeForAnother) {
+    if (!(keepsPolling(decision) || watchingRedeploy) || !hasTimeForAnother) {
       return {
         decisions,
         phase: decision.phase,

@@ -20,7 +20,12 @@ const CONSUMERS: Record<string, string> = {
 function typescriptTemplate(): Template {
   const app = new App();
   const stack = new Stack(app, 'ConsumerStack');
-  new HybridAlbService(stack, 'Service', { image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR) });
+  // The same props as python/app.py and java/.../App.java: nested options must cross jsii too.
+  new HybridAlbService(stack, 'Service', {
+    image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR),
+    lambda: { memorySize: 2048 },
+    fargate: { maxTasks: 4 },
+  });
   return Template.fromStack(stack);
 }
 

@@ -247,17 +247,15 @@ describe('observe', () => {
     await expect(observe(ENV, CLIENTS, NOW_MS, jest.fn())).rejects.toThrow(/has no forward default action/);
   });
 
-  test('asks for the four alarms, metric and composite, and reads a missing one as OK', async () => {
+  test('asks for the four metric alarms by name only (composite alarms would need DescribeAlarms on *), a missing one reads OK', async () => {
     cloudwatch.on(DescribeAlarmsCommand).resolves({
-      MetricAlarms: [{ AlarmName: 'web-scale-in', StateValue: 'ALARM' }],
-      CompositeAlarms: [{ AlarmName: 'web-overload', StateValue: 'ALARM' }],
+      MetricAlarms: [{ AlarmName: 'web-scale-in', StateValue: 'ALARM' }, { AlarmName: 'web-overload', StateValue: 'ALARM' }],
     });
     const observed = await observe(ENV, CLIENTS, NOW_MS, jest.fn());
     expect([observed.scaleOutAlarm, observed.scaleInAlarm, observed.fargateErrorAlarm, observed.overloadAlarm])
       .toEqual(['OK', 'ALARM', 'OK', 'ALARM']);
     expect(cloudwatch.commandCalls(DescribeAlarmsCommand)[0].args[0].input).toEqual({
       AlarmNames: ['web-scale-out', 'web-scale-in', 'web-fargate-error', 'web-overload'],
-      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
     });
   });
 
@@ -443,6 +441,20 @@ describe('controller loop', () => {
     expect(deps.decide).toHaveBeenCalledTimes(3);
     expect((deps.decide as jest.Mock).mock.calls.map(([observed]) => observed.nowMs)).toEqual([NOW_MS, NOW_MS + 5000, NOW_MS + 10000]);
     expect(lines).toHaveLength(3);
+  });
+
+  test('a CloudFormation trigger keeps watching for the whole invocation, even in a steady phase', async () => {
+    const steady: Decision = { phase: 'FARGATE', intent: 'fargate', actions: [{ kind: 'enableReconcile' }], reason: 'steady', needsReconcile: true };
+    const lines: string[] = [];
+    const deps = dependencies([steady], lines);
+    const shrinking = { getRemainingTimeInMillis: () => 60_000 - (deps.clock.nowMs - NOW_MS) };
+
+    const redeploy = await runController({ 'source': 'aws.cloudformation', 'detail-type': 'CloudFormation Resource Status Change' }, shrinking, deps);
+    // Polls every 5 s while more than 5 s + 10 s of the 60 s remain: decisions at 0, 5, ..., 45 s.
+    expect(redeploy.decisions).toBe(10);
+
+    const schedule = await runController({ 'source': 'aws.events', 'detail-type': 'Scheduled Event' }, plentyOfTime, dependencies([steady], []));
+    expect(schedule.decisions).toBe(1);
   });
 
   test('stops when no time is left for another poll', async () => {

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import aws_cdk as cdk
-from cdk_hybrid_alb_service import HybridAlbService, HybridImage
+from cdk_hybrid_alb_service import FargateSideOptions, HybridAlbService, HybridImage, LambdaSideOptions
 
 FIXTURE_IMAGE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "image"
 
@@ -18,7 +18,14 @@ FIXTURE_IMAGE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "image"
 def main(outdir: str) -> None:
     app = cdk.App(outdir=outdir)
     stack = cdk.Stack(app, "ConsumerStack")
-    HybridAlbService(stack, "Service", image=HybridImage.from_asset(str(FIXTURE_IMAGE_DIR)))
+    # `lambda` is a Python keyword, so jsii names that prop `lambda_`.
+    HybridAlbService(
+        stack,
+        "Service",
+        image=HybridImage.from_asset(str(FIXTURE_IMAGE_DIR)),
+        lambda_=LambdaSideOptions(memory_size=2048),
+        fargate=FargateSideOptions(max_tasks=4),
+    )
     app.synth()
 
 

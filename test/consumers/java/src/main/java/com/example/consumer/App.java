@@ -1,7 +1,9 @@
 package com.example.consumer;
 
+import io.github.cdkhybridalbservice.FargateSideOptions;
 import io.github.cdkhybridalbservice.HybridAlbService;
 import io.github.cdkhybridalbservice.HybridImage;
+import io.github.cdkhybridalbservice.LambdaSideOptions;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import software.amazon.awscdk.AppProps;
@@ -29,6 +31,8 @@ public final class App {
     Stack stack = new Stack(app, "ConsumerStack");
     HybridAlbService.Builder.create(stack, "Service")
         .image(HybridImage.fromAsset(fixtureImageDir.toString()))
+        .lambda(LambdaSideOptions.builder().memorySize(2048).build())
+        .fargate(FargateSideOptions.builder().maxTasks(4).build())
         .build();
     app.synth();
   }

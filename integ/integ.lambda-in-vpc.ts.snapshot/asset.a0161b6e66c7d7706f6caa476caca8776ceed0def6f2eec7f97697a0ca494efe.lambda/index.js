@@ -67615,12 +67615,9 @@ async function observeTargetHealth(env2, clients) {
 }
 async function observeAlarms(env2, clients) {
   const names = [env2.scaleOutAlarmName, env2.scaleInAlarmName, env2.fargateErrorAlarmName, env2.overloadAlarmName];
-  const response = await clients.cloudwatch.send(new import_client_cloudwatch.DescribeAlarmsCommand({
-    AlarmNames: names,
-    AlarmTypes: ["MetricAlarm", "CompositeAlarm"]
-  }));
+  const response = await clients.cloudwatch.send(new import_client_cloudwatch.DescribeAlarmsCommand({ AlarmNames: names }));
   const stateByName = /* @__PURE__ */ new Map();
-  for (const alarm of [...response.MetricAlarms ?? [], ...response.CompositeAlarms ?? []]) {
+  for (const alarm of response.MetricAlarms ?? []) {
     stateByName.set(alarm.AlarmName ?? "", alarm.StateValue);
   }
   const stateOf = (name) => {
@@ -68065,6 +68062,7 @@ var handler = async (event, context) => {
 async function runController(event, context, deps) {
   const pollMs = deps.env.pollIntervalSeconds * 1e3;
   const trigger = describeTrigger(event);
+  const watchingRedeploy = event?.source === "aws.cloudformation";
   let decisions = 0;
   for (; ; ) {
     const warnings = [];
@@ -68074,7 +68072,7 @@ async function runController(event, context, deps) {
     decisions++;
     deps.log(JSON.stringify(decisionLogLine({ trigger, iteration: decisions, observed, decision, result, warnings, env: deps.env })));
     const hasTimeForAnother = context.getRemainingTimeInMillis() > pollMs + SAFETY_MARGIN_MS;
-    if (!keepsPolling(decision) || !hasTimeForAnother) {
+    if (!(keepsPolling(decision) || watchingRedeploy) || !hasTimeForAnother) {
       return {
         decisions,
         phase: decision.phase,
