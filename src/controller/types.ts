@@ -34,6 +34,15 @@ export interface Marks {
   readonly lastWeightChangeMs?: number;
 }
 
+/** Marks after a `setMarks`: AddTags writes only the marks it names; the others keep their stored value. */
+export function mergeMarks(stored: Marks, written: Marks): Marks {
+  return {
+    intent: written.intent ?? stored.intent,
+    intentSinceMs: written.intentSinceMs ?? stored.intentSinceMs,
+    lastWeightChangeMs: written.lastWeightChangeMs ?? stored.lastWeightChangeMs,
+  };
+}
+
 /** Everything one decision looks at, read from AWS by the adapter (or from the simulator's model). */
 export interface ObservedState {
   /** Epoch milliseconds. */

@@ -3,7 +3,7 @@
  * start, the scalable target's minimum, the alarms and the marks. Tests drive it with events and decisions.
  * Tests only; nothing here talks to AWS.
  */
-import { Action, AlarmState, Marks, ModeOverride, ObservedState } from '../../src/controller/types';
+import { Action, AlarmState, Marks, mergeMarks, ModeOverride, ObservedState } from '../../src/controller/types';
 
 export type AlarmName = 'scaleOutAlarm' | 'scaleInAlarm' | 'fargateErrorAlarm' | 'overloadAlarm';
 
@@ -176,15 +176,6 @@ export function afterActions(observed: ObservedState, actions: readonly Action[]
     }
   }
   return next;
-}
-
-/** A setMarks writes the marks it names and keeps the others, as tags do. */
-export function mergeMarks(stored: Marks, written: Marks): Marks {
-  return {
-    intent: written.intent ?? stored.intent,
-    intentSinceMs: written.intentSinceMs ?? stored.intentSinceMs,
-    lastWeightChangeMs: written.lastWeightChangeMs ?? stored.lastWeightChangeMs,
-  };
 }
 
 /** The actions that change AWS resources or marks, leaving out the idempotent reconcile switch. */

@@ -12,7 +12,7 @@
 import { AlarmSpec, MetricAlarm, MetricStore } from './cloudwatch';
 import { FargateService } from './fargate-service';
 import { decide, keepsPolling } from '../../controller/decision';
-import { Action, AlarmState, Marks, ObservedState } from '../../controller/types';
+import { Action, AlarmState, Marks, mergeMarks, ObservedState } from '../../controller/types';
 import { ScalingSettings, SimulationSettings } from '../settings';
 
 /** Epoch milliseconds of second 0 of a run; only differences matter to the controller. */
@@ -245,7 +245,7 @@ export class SimulatedController {
         this.service.setMinCapacity(action.min, now);
         return;
       case 'setMarks':
-        this.marks = { ...this.marks, ...definedOnly(action.marks) };
+        this.marks = mergeMarks(this.marks, action.marks);
         return;
       case 'enableReconcile':
         this.reconcileEnabled = true;
@@ -255,11 +255,6 @@ export class SimulatedController {
         return;
     }
   }
-}
-
-/** AddTags writes only the marks that are set; the others keep their stored value. */
-function definedOnly(marks: Marks): Marks {
-  return Object.fromEntries(Object.entries(marks).filter(([, value]) => value !== undefined)) as Marks;
 }
 
 function mod(value: number, divisor: number): number {
