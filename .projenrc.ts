@@ -37,20 +37,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     compilerOptions: { rootDir: '.' },
   },
 
-  // The controller handler (src/controller/controller.lambda.ts) is bundled with esbuild at library build time.
+  // The controller handler (src/controller/runtime/controller.lambda.ts) is bundled with esbuild at library build time.
   // AWS SDK v3 clients are bundled rather than taken from the runtime so the handler runs the SDK version it was tested with.
-  lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
-    bundlingOptions: {
-      externals: [],
-      sourcemap: false,
-    },
-  },
+  // Declared below rather than discovered, so its generated construct lands outside the Lambda-only folder.
+  lambdaAutoDiscover: false,
   integrationTestAutoDiscover: false,
   // `npx cdk-hybrid-alb-service simulate ...` replays a traffic trace through the controller's decision code.
   bin: { 'cdk-hybrid-alb-service': 'lib/simulator/bin.js' },
-  // The handler and its AWS adapter only run inside the bundled controller asset; keep them out of lib/.
-  excludeTypescript: ['src/controller/controller.lambda.ts', 'src/controller/aws-adapter.ts', 'src/controller/marks.ts'],
+  // Lambda-only code (the handler, its AWS adapter, tag parsing) runs only inside the bundled controller asset: keep it out of lib/.
+  excludeTypescript: ['src/controller/runtime/**'],
 
   // One typed-lint program for src/, test/, integ/ and bench/ (tsconfig.json is jsii's and covers src/ only).
   eslintOptions: {
@@ -118,6 +113,20 @@ project.addDevDeps('eslint-import-resolver-typescript@~3.6.3');
 for (const pattern of ['/integ/', '/bench/', '/.ci/', '/.venv/', '/scripts/']) {
   project.addPackageIgnore(pattern);
 }
+
+// The controller handler, bundled into assets/ at build time. The generated construct lives next to the decision module
+// (src/controller/), because src/controller/runtime/ is Lambda-only and kept out of lib/.
+new awscdk.LambdaFunction(project, {
+  entrypoint: 'src/controller/runtime/controller.lambda.ts',
+  constructFile: 'src/controller/controller-function.ts',
+  constructName: 'ControllerFunction',
+  cdkDeps: project.cdkDeps,
+  runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+  bundlingOptions: {
+    externals: [],
+    sourcemap: false,
+  },
+});
 
 // The controller's handler and AWS adapter import SDK v3 clients that are dev dependencies: esbuild bundles them.
 project.eslint?.allowDevDeps('src/controller/**');

@@ -10,16 +10,16 @@ export interface ControllerFunctionProps extends lambda.FunctionOptions {
 }
 
 /**
- * An AWS Lambda function which executes src/controller/controller.
+ * An AWS Lambda function which executes src/controller/runtime/controller.
  */
 export class ControllerFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props?: ControllerFunctionProps) {
     super(scope, id, {
-      description: 'src/controller/controller.lambda.ts',
+      description: 'src/controller/runtime/controller.lambda.ts',
       ...props,
       runtime: new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS),
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '../../assets/controller/controller.lambda')),
+      code: lambda.Code.fromAsset(path.join(__dirname, '../../assets/controller/runtime/controller.lambda')),
     });
     this.addEnvironment('AWS_NODEJS_CONNECTION_REUSE_ENABLED', '1', { removeInEdge: true });
   }

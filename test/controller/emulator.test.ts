@@ -27,10 +27,10 @@ import {
 import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge';
 import { hasPython, MotoServer, startMoto } from './emulator/moto-server';
 import { createWorld, emulatorClients, REGION, syncTargetsWithDesiredCount, World } from './emulator/world';
-import { ControllerClients, readEnv } from '../../src/controller/aws-adapter';
-import { ControllerContext, ControllerDependencies, ControllerEvent, handler, runController } from '../../src/controller/controller.lambda';
+import { ControllerClients, readEnv } from '../../src/controller/runtime/aws-adapter';
+import { ControllerContext, ControllerDependencies, ControllerEvent, handler, runController } from '../../src/controller/runtime/controller.lambda';
 import { decide } from '../../src/controller/decision';
-import { marksFromTags } from '../../src/controller/marks';
+import { marksFromTags } from '../../src/controller/runtime/marks';
 import { ControllerConfig } from '../../src/controller/types';
 
 const CONFIG: ControllerConfig = {

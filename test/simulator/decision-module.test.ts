@@ -33,11 +33,11 @@ function namesImportedFromDecision(file: string): string[] {
 }
 
 const simulatorFiles = sourceFiles(path.join(SRC, 'simulator'));
-const handlerFile = path.join(SRC, 'controller', 'controller.lambda.ts');
+const handlerFile = path.join(SRC, 'controller', 'runtime', 'controller.lambda.ts');
 
 describe('one decision module for the handler and the simulator', () => {
   test('the handler imports decide from ./decision', () => {
-    expect(fs.readFileSync(handlerFile, 'utf8')).toMatch(/import \{[^}]*\bdecide\b[^}]*\} from '\.\/decision';/);
+    expect(fs.readFileSync(handlerFile, 'utf8')).toMatch(/import \{[^}]*\bdecide\b[^}]*\} from '\.\.\/decision';/);
   });
 
   test('the simulator imports decide from ../../controller/decision', () => {

@@ -69,7 +69,7 @@ export class MetricStore {
 
   /**
    * What the controller's adapter reads: GetMetricData over the 5 whole minutes before now, most recent datapoint
-   * first, 0 when there is none (see observeRequestsPerMinute in aws-adapter.ts).
+   * first, 0 when there is none (see observeRequestsPerMinute in src/controller/runtime/aws-adapter.ts).
    */
   recentRequestsPerMinute(nowSecond: number): number {
     const endMinute = Math.floor(nowSecond / 60);

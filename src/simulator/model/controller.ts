@@ -2,7 +2,7 @@
  * The traffic controller as AWS runs it, around the real decision module: alarms and the construct's CloudWatch
  * resources, the EventBridge rules that invoke the function (alarm state changes, the one-minute reconcile schedule
  * while enabled, mode changes), and each invocation's loop of observe -> decide -> apply -> wait pollInterval, as
- * in runController (src/controller/controller.lambda.ts). Nothing here decides anything: `decide` and
+ * in runController (src/controller/runtime/controller.lambda.ts). Nothing here decides anything: `decide` and
  * `keepsPolling` are imported from src/controller/decision.ts, the module the Lambda handler imports.
  *
  * EventBridge invokes the function asynchronously. With the construct's reserved concurrency of 1

@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ControllerClients } from '../../../src/controller/aws-adapter';
+import { ControllerClients } from '../../../src/controller/runtime/aws-adapter';
 import { ControllerConfig } from '../../../src/controller/types';
 
 export const REGION = 'us-east-1';

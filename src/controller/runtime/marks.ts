@@ -1,4 +1,4 @@
-import { Intent, Marks } from './types';
+import { Intent, Marks } from '../types';
 
 /**
  * Tag keys under which the controller keeps its marks on the Fargate target group.

@@ -67378,7 +67378,7 @@ var require_dist_cjs22 = __commonJS({
   }
 });
 
-// src/controller/controller.lambda.ts
+// src/controller/runtime/controller.lambda.ts
 var controller_lambda_exports = {};
 __export(controller_lambda_exports, {
   handler: () => handler,
@@ -67386,7 +67386,7 @@ __export(controller_lambda_exports, {
 });
 module.exports = __toCommonJS(controller_lambda_exports);
 
-// src/controller/aws-adapter.ts
+// src/controller/runtime/aws-adapter.ts
 var import_client_application_auto_scaling = __toESM(require_dist_cjs16());
 var import_client_cloudwatch = __toESM(require_dist_cjs18());
 var import_client_ecs = __toESM(require_dist_cjs19());
@@ -67394,7 +67394,7 @@ var import_client_elastic_load_balancing_v2 = __toESM(require_dist_cjs20());
 var import_client_eventbridge = __toESM(require_dist_cjs21());
 var import_client_ssm = __toESM(require_dist_cjs22());
 
-// src/controller/marks.ts
+// src/controller/runtime/marks.ts
 var MARK_TAG_KEYS = {
   intent: "hybrid-alb:intent",
   intentSince: "hybrid-alb:intent-since",
@@ -67431,7 +67431,7 @@ function parseEpochMs(value) {
   return Number(value.trim());
 }
 
-// src/controller/aws-adapter.ts
+// src/controller/runtime/aws-adapter.ts
 var DEFAULT_POLL_INTERVAL_SECONDS = 5;
 var DEFAULT_METRIC_NAMESPACE = "HybridAlbService";
 var ECS_DESIRED_COUNT_DIMENSION = "ecs:service:DesiredCount";
@@ -68045,7 +68045,7 @@ function sentence(clauses) {
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 }
 
-// src/controller/controller.lambda.ts
+// src/controller/runtime/controller.lambda.ts
 var SAFETY_MARGIN_MS = 1e4;
 var containerDependencies;
 var handler = async (event, context) => {

@@ -20,7 +20,7 @@ import {
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { marksFromTags, tagsFromMarks } from './marks';
-import { Action, AlarmState, ControllerConfig, ModeOverride, ObservedState } from './types';
+import { Action, AlarmState, ControllerConfig, ModeOverride, ObservedState } from '../types';
 
 /** What the construct tells the controller through the function's environment. */
 export interface ControllerEnv {

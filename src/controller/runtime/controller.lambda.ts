@@ -4,8 +4,8 @@
  * and changes to the mode parameter.
  */
 import { apply, ApplyResult, ControllerClients, ControllerEnv, createClients, observe, readEnv } from './aws-adapter';
-import { decide, keepsPolling } from './decision';
-import { Action, ControllerConfig, Decision, ObservedState } from './types';
+import { decide, keepsPolling } from '../decision';
+import { Action, ControllerConfig, Decision, ObservedState } from '../types';
 
 /** The parts of an EventBridge event the controller reads; a direct invocation may send anything. */
 export interface ControllerEvent {
