@@ -16,8 +16,9 @@ import {
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { apply, ControllerClients, ControllerEnv, observe, readEnv } from '../../src/controller/runtime/aws-adapter';
-import { ControllerDependencies, handler, runController } from '../../src/controller/runtime/controller.lambda';
+import { apply, awsDependencies, ControllerClients, ControllerEnv, observe, readEnv } from '../../src/controller/runtime/aws-adapter';
+import { ControllerDependencies, runController } from '../../src/controller/invocation';
+import { handler } from '../../src/controller/runtime/controller.lambda';
 import { Action, ControllerConfig, Decision, ObservedState } from '../../src/controller/types';
 
 const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2';
@@ -418,8 +419,7 @@ describe('controller loop', () => {
     let next = 0;
     return {
       clock,
-      env: ENV,
-      clients: CLIENTS,
+      ...awsDependencies(ENV, CLIENTS),
       decide: jest.fn(() => decisions[Math.min(next++, decisions.length - 1)]),
       now: () => clock.nowMs,
       sleep: async (ms) => {

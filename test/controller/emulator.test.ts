@@ -27,8 +27,9 @@ import {
 import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge';
 import { hasPython, MotoServer, startMoto } from './emulator/moto-server';
 import { createWorld, emulatorClients, REGION, syncTargetsWithDesiredCount, World } from './emulator/world';
-import { ControllerClients, readEnv } from '../../src/controller/runtime/aws-adapter';
-import { ControllerContext, ControllerDependencies, ControllerEvent, handler, runController } from '../../src/controller/runtime/controller.lambda';
+import { awsDependencies, ControllerClients, readEnv } from '../../src/controller/runtime/aws-adapter';
+import { ControllerContext, ControllerDependencies, ControllerEvent, runController } from '../../src/controller/invocation';
+import { handler } from '../../src/controller/runtime/controller.lambda';
 import { decide } from '../../src/controller/decision';
 import { marksFromTags } from '../../src/controller/runtime/marks';
 import { ControllerConfig } from '../../src/controller/types';
@@ -77,8 +78,7 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
     world = await createWorld(moto.endpoint, clients, CONFIG);
     clock.nowMs = Date.now();
     deps = {
-      env: readEnv(world.variables),
-      clients,
+      ...awsDependencies(readEnv(world.variables), clients),
       decide,
       now: () => clock.nowMs,
       // Time passes only here; while it does, "ECS" brings the registered targets in line with the desired count.

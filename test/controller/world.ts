@@ -3,7 +3,8 @@
  * start, the scalable target's minimum, the alarms and the marks. Tests drive it with events and decisions.
  * Tests only; nothing here talks to AWS.
  */
-import { Action, AlarmState, Marks, mergeMarks, ModeOverride, ObservedState } from '../../src/controller/types';
+import { applyAction, applyActions, ControlledState } from '../../src/controller/apply-action';
+import { Action, AlarmState, Marks, ModeOverride, ObservedState } from '../../src/controller/types';
 
 export type AlarmName = 'scaleOutAlarm' | 'scaleInAlarm' | 'fargateErrorAlarm' | 'overloadAlarm';
 
@@ -111,33 +112,26 @@ export class World {
   }
 
   private applyOne(action: Action): void {
-    switch (action.kind) {
-      case 'setWeights':
-        if (action.lambda !== this.lambdaWeight || action.fargate !== this.fargateWeight) {
-          this.lastControllerWeightChangeMs = this.nowMs;
-        }
-        this.lambdaWeight = action.lambda;
-        this.fargateWeight = action.fargate;
-        return;
-      case 'setDesiredCount':
-        this.setDesired(action.count);
-        return;
-      case 'setMinCapacity':
-        this.minCapacity = action.min;
-        if (this.scalesOutToMin && this.desiredCount < action.min) {
-          this.setDesired(action.min);
-        }
-        return;
-      case 'setMarks':
-        this.marks = mergeMarks(this.marks, action.marks);
-        return;
-      case 'enableReconcile':
-        this.reconcileEnabled = true;
-        return;
-      case 'disableReconcile':
-        this.reconcileEnabled = false;
-        return;
+    const before = this.controlled();
+    const after = applyAction(before, action);
+    if (after.lambdaWeight !== before.lambdaWeight || after.fargateWeight !== before.fargateWeight) {
+      this.lastControllerWeightChangeMs = this.nowMs;
     }
+    this.lambdaWeight = after.lambdaWeight;
+    this.fargateWeight = after.fargateWeight;
+    this.minCapacity = after.minCapacity;
+    this.marks = after.marks;
+    this.reconcileEnabled = after.reconcileEnabled;
+    // ECS starts or stops tasks for a new desired count; Application Auto Scaling raises the count to a new minimum.
+    const raisedToMin = action.kind === 'setMinCapacity' && this.scalesOutToMin && this.desiredCount < action.min;
+    if (after.desiredCount !== before.desiredCount || raisedToMin) {
+      this.setDesired(Math.max(after.desiredCount, raisedToMin ? after.minCapacity : 0));
+    }
+  }
+
+  private controlled(): ControlledState {
+    const { lambdaWeight, fargateWeight, desiredCount, minCapacity, marks, reconcileEnabled } = this;
+    return { lambdaWeight, fargateWeight, desiredCount, minCapacity, marks, reconcileEnabled };
   }
 
   /** New tasks pass health checks taskStartSeconds later; surplus tasks stop at once, newest first. */
@@ -156,26 +150,8 @@ export class World {
 
 /** What the observation would read after all of the actions took effect, with health and clock unchanged. */
 export function afterActions(observed: ObservedState, actions: readonly Action[]): ObservedState {
-  let next: ObservedState = observed;
-  for (const action of actions) {
-    switch (action.kind) {
-      case 'setWeights':
-        next = { ...next, lambdaWeight: action.lambda, fargateWeight: action.fargate };
-        break;
-      case 'setDesiredCount':
-        next = { ...next, desiredCount: action.count };
-        break;
-      case 'setMinCapacity':
-        next = { ...next, minCapacity: action.min };
-        break;
-      case 'setMarks':
-        next = { ...next, marks: mergeMarks(next.marks, action.marks) };
-        break;
-      default:
-        break;
-    }
-  }
-  return next;
+  const { lambdaWeight, fargateWeight, desiredCount, minCapacity, marks } = applyActions({ ...observed, reconcileEnabled: false }, actions);
+  return { ...observed, lambdaWeight, fargateWeight, desiredCount, minCapacity, marks };
 }
 
 /** The actions that change AWS resources or marks, leaving out the idempotent reconcile switch. */

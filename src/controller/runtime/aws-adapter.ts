@@ -20,6 +20,7 @@ import {
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { marksFromTags, tagsFromMarks } from './marks';
+import { ApplyResult, applyInOrder, ControllerDependencies, ControllerPort, WarningSink } from '../invocation';
 import { Action, AlarmState, ControllerConfig, ModeOverride, ObservedState } from '../types';
 
 /** What the construct tells the controller through the function's environment. */
@@ -52,13 +53,25 @@ export interface ControllerClients {
   readonly autoScaling: ApplicationAutoScalingClient;
 }
 
-/** Receives oddities found while observing (bad override value, missing scalable target) for the decision log. */
-export type WarningSink = (message: string) => void;
+/** The parts of the loop's dependencies that come from AWS and the function's environment. */
+export type AwsDependencies = Pick<ControllerDependencies, 'port' | 'config' | 'pollIntervalSeconds' | 'metricNamespace' | 'serviceName'>;
 
-/** Outcome of `apply`: the prefix of actions that took effect and, if one failed, which and why. */
-export interface ApplyResult {
-  readonly applied: Action[];
-  readonly failed?: { readonly action: Action; readonly error: string };
+export function awsDependencies(env: ControllerEnv, clients: ControllerClients): AwsDependencies {
+  return {
+    port: awsPort(env, clients),
+    config: env.config,
+    pollIntervalSeconds: env.pollIntervalSeconds,
+    metricNamespace: env.metricNamespace,
+    serviceName: env.serviceName,
+  };
+}
+
+/** The controller's port to AWS: what `runController` reads and writes, through the SDK clients. */
+export function awsPort(env: ControllerEnv, clients: ControllerClients): ControllerPort {
+  return {
+    observe: (nowMs, warn) => observe(env, clients, nowMs, warn),
+    apply: (action) => applyOne(action, env, clients),
+  };
 }
 
 const DEFAULT_POLL_INTERVAL_SECONDS = 5;
@@ -352,25 +365,13 @@ async function observeMarks(env: ControllerEnv, clients: ControllerClients) {
   return marksFromTags(description?.Tags ?? []);
 }
 
-/**
- * Carries out actions in order and stops at the first failure (after the SDK's own retries).
- * There is no retry loop here: the next decision observes what did take effect and converges from there.
- */
+/** Carries out actions in order and stops at the first failure (after the SDK's own retries). */
 export async function apply(actions: ReadonlyArray<Action>, env: ControllerEnv, clients: ControllerClients): Promise<ApplyResult> {
-  const applied: Action[] = [];
-  for (const action of actions) {
-    try {
-      await applyOne(action, env, clients);
-    } catch (e) {
-      const error = e as Error;
-      return { applied, failed: { action, error: `${error.name}: ${error.message}` } };
-    }
-    applied.push(action);
-  }
-  return { applied };
+  return applyInOrder(actions, awsPort(env, clients));
 }
 
-async function applyOne(action: Action, env: ControllerEnv, clients: ControllerClients): Promise<void> {
+/** One action through the SDK. */
+export async function applyOne(action: Action, env: ControllerEnv, clients: ControllerClients): Promise<void> {
   switch (action.kind) {
     case 'setWeights':
       await clients.elbv2.send(new ModifyListenerCommand({

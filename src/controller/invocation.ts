@@ -1,0 +1,194 @@
+/**
+ * One invocation of the controller function: observe, decide, apply, log; repeat after the poll interval while the
+ * controller is not at rest and the invocation has time left. No AWS SDK here: everything the loop reads or writes
+ * goes through a `ControllerPort`, which the Lambda handler implements with the SDK (runtime/aws-adapter.ts) and the
+ * simulator implements against its model of AWS, so both run this same code, error paths included.
+ */
+import { applyActions } from './apply-action';
+import { decide as defaultDecide, keepsPolling } from './decision';
+import { Action, ControllerConfig, Decision, ObservedState } from './types';
+
+/** The parts of an EventBridge event the controller reads; a direct invocation may send anything. */
+export interface ControllerEvent {
+  readonly 'source'?: string;
+  readonly 'detail-type'?: string;
+  readonly 'detail'?: { readonly alarmName?: string };
+}
+
+/** The part of the Lambda context the loop needs. */
+export interface ControllerContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Receives oddities found while observing (bad override value, missing scalable target) for the decision log. */
+export type WarningSink = (message: string) => void;
+
+/** The controller's only contact with the system it steers. Either call may reject (after the SDK's own retries). */
+export interface ControllerPort {
+  observe(nowMs: number, warn: WarningSink): Promise<ObservedState>;
+  apply(action: Action): Promise<void>;
+}
+
+/** Everything the loop touches outside itself, so the handler, the simulator and tests can each provide their own. */
+export interface ControllerDependencies {
+  readonly port: ControllerPort;
+  readonly config: ControllerConfig;
+  readonly pollIntervalSeconds: number;
+  /** Namespace and `Service` dimension of the metrics in the decision log line. */
+  readonly metricNamespace: string;
+  readonly serviceName: string;
+  readonly decide?: (observed: ObservedState, config: ControllerConfig) => Decision;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Receives one JSON line per decision. */
+  readonly log: (line: string) => void;
+}
+
+/** What an invocation returns: how many decisions it made and where the last one left things. */
+export interface ControllerSummary {
+  readonly decisions: number;
+  readonly phase: Decision['phase'];
+  readonly intent: Decision['intent'];
+  readonly needsReconcile: boolean;
+  readonly reason: string;
+}
+
+/** Outcome of `applyInOrder`: the prefix of actions that took effect and, if one failed, which and why. */
+export interface ApplyResult {
+  readonly applied: Action[];
+  readonly failed?: { readonly action: Action; readonly error: string };
+}
+
+/** Time kept in reserve after the last sleep so the following observe/apply finishes inside the timeout. */
+export const SAFETY_MARGIN_MS = 10_000;
+
+export async function runController(
+  event: ControllerEvent,
+  context: ControllerContext,
+  deps: ControllerDependencies,
+): Promise<ControllerSummary> {
+  const decide = deps.decide ?? defaultDecide;
+  const pollMs = deps.pollIntervalSeconds * 1000;
+  const trigger = describeTrigger(event);
+  // A stack update writes the template's weights and desired count some seconds after CloudFormation reports that it
+  // started on the resource: watch for the whole invocation so the repair follows within one poll interval.
+  const watchingRedeploy = event?.source === 'aws.cloudformation';
+  let decisions = 0;
+  for (;;) {
+    const warnings: string[] = [];
+    const observed = await deps.port.observe(deps.now(), (message) => warnings.push(message));
+    const decision = decide(observed, deps.config);
+    const result = await applyInOrder(decision.actions, deps.port);
+    decisions++;
+    deps.log(JSON.stringify(decisionLogLine({ trigger, iteration: decisions, observed, decision, result, warnings, deps })));
+
+    const hasTimeForAnother = context.getRemainingTimeInMillis() > pollMs + SAFETY_MARGIN_MS;
+    if (!(keepsPolling(decision) || watchingRedeploy) || !hasTimeForAnother) {
+      return {
+        decisions,
+        phase: decision.phase,
+        intent: decision.intent,
+        needsReconcile: decision.needsReconcile,
+        reason: decision.reason,
+      };
+    }
+    await deps.sleep(pollMs);
+  }
+}
+
+/**
+ * Carries out actions in order and stops at the first failure. There is no retry loop here: the next decision
+ * observes what did take effect and converges from there.
+ */
+export async function applyInOrder(actions: ReadonlyArray<Action>, port: ControllerPort): Promise<ApplyResult> {
+  const applied: Action[] = [];
+  for (const action of actions) {
+    try {
+      await port.apply(action);
+    } catch (e) {
+      const error = e as Error;
+      return { applied, failed: { action, error: `${error.name}: ${error.message}` } };
+    }
+    applied.push(action);
+  }
+  return { applied };
+}
+
+export function describeTrigger(event: ControllerEvent | undefined): string {
+  if (!event?.source) {
+    return 'direct';
+  }
+  const alarm = event.detail?.alarmName ? ` (${event.detail.alarmName})` : '';
+  return `${event.source}/${event['detail-type'] ?? 'unknown'}${alarm}`;
+}
+
+interface DecisionLogInput {
+  readonly trigger: string;
+  readonly iteration: number;
+  readonly observed: ObservedState;
+  readonly decision: Decision;
+  readonly result: ApplyResult;
+  readonly warnings: string[];
+  readonly deps: ControllerDependencies;
+}
+
+/**
+ * One JSON object per decision: what was seen, what was decided and why, and what took effect.
+ * The same object is a CloudWatch Embedded Metric Format document, so the weights and counts become
+ * metrics from the log line alone, with no PutMetricData call and no extra permission.
+ */
+function decisionLogLine(input: DecisionLogInput): Record<string, unknown> {
+  const { observed, decision, result, deps } = input;
+  const after = applyActions({ ...observed, reconcileEnabled: false }, result.applied);
+  return {
+    level: result.failed ? 'error' : input.warnings.length > 0 ? 'warn' : 'info',
+    msg: 'decision',
+    trigger: input.trigger,
+    iteration: input.iteration,
+    observed: {
+      phase: decision.phase,
+      override: observed.override,
+      lambdaWeight: observed.lambdaWeight,
+      fargateWeight: observed.fargateWeight,
+      desiredCount: observed.desiredCount,
+      runningCount: observed.runningCount,
+      minCapacity: observed.minCapacity,
+      healthyTargets: observed.healthyTargets,
+      unhealthyTargets: observed.unhealthyTargets,
+      alarms: {
+        scaleOut: observed.scaleOutAlarm,
+        scaleIn: observed.scaleInAlarm,
+        fargateError: observed.fargateErrorAlarm,
+        overload: observed.overloadAlarm,
+      },
+      requestsPerMinute: observed.requestsPerMinute,
+      marks: observed.marks,
+    },
+    intent: decision.intent,
+    actions: decision.actions,
+    applied: result.applied.length,
+    ...(result.failed ? { failed: result.failed } : {}),
+    reason: decision.reason,
+    needsReconcile: decision.needsReconcile,
+    ...(input.warnings.length > 0 ? { warnings: input.warnings } : {}),
+    _aws: {
+      Timestamp: observed.nowMs,
+      CloudWatchMetrics: [{
+        Namespace: deps.metricNamespace,
+        Dimensions: [['Service']],
+        Metrics: [
+          { Name: 'FargateWeight', Unit: 'Percent' },
+          { Name: 'LambdaWeight', Unit: 'Percent' },
+          { Name: 'DesiredCount', Unit: 'Count' },
+          { Name: 'HealthyTargets', Unit: 'Count' },
+        ],
+      }],
+    },
+    Service: deps.serviceName,
+    Mode: observed.override,
+    FargateWeight: after.fargateWeight,
+    LambdaWeight: after.lambdaWeight,
+    DesiredCount: after.desiredCount,
+    HealthyTargets: observed.healthyTargets,
+  };
+}
