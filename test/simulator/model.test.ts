@@ -1,5 +1,4 @@
 import * as decision from '../../src/controller/decision';
-import { LatencyRecorder } from '../../src/simulator/latency';
 import { MetricAlarm, MetricStore } from '../../src/simulator/model/cloudwatch';
 import { SimulatedController } from '../../src/simulator/model/controller';
 import { FargateService } from '../../src/simulator/model/fargate-service';
@@ -158,28 +157,6 @@ describe('SimulatedController', () => {
 
   test('without it, invocations overlap', () => {
     expect(decisionSeconds(false)).toEqual([0, 0]);
-  });
-});
-
-describe('LatencyRecorder', () => {
-  test('without spread, p50 and p99 are the request duration plus the extra delay, within the 2 % buckets', () => {
-    const recorder = new LatencyRecorder({ mean: 100, spread: 0 }, { mean: 1000, spread: 0 });
-    recorder.addServed(98, 0);
-    recorder.addServed(2, 400);
-    const { p50Ms, p99Ms } = recorder.percentiles();
-    expect(Math.abs(p50Ms! - 100)).toBeLessThanOrEqual(2);
-    expect(Math.abs(p99Ms! - 500)).toBeLessThanOrEqual(10);
-  });
-
-  test('cold starts add their own duration', () => {
-    const recorder = new LatencyRecorder({ mean: 100, spread: 0 }, { mean: 1000, spread: 0 });
-    recorder.addServed(50, 0);
-    recorder.addColdStarts(50);
-    expect(Math.abs(recorder.percentiles().p99Ms! - 1100)).toBeLessThanOrEqual(22);
-  });
-
-  test('no served request, no percentile', () => {
-    expect(new LatencyRecorder({ mean: 100, spread: 50 }, { mean: 1000, spread: 0 }).percentiles()).toEqual({ p50Ms: null, p99Ms: null });
   });
 });
 
