@@ -1,18 +1,19 @@
 /**
  * What a simulated run costs, from what it used, at the prices of src/cost/prices.json.
  *
- * Every item is computed over the simulated period and scaled to 30 days. The load balancer bills its hours, its
- * public IPv4 addresses (one per Availability Zone) and LCUs. LCUs are billed per hour on the largest of their
- * dimensions; two are modelled: new connections (requests / requestsPerConnection, 25 per second per LCU) and
- * processed bytes (bytesPerRequest each, 1 GB per hour per LCU for tasks and 0.4 GB for Lambda). Active connections
- * are left out because they stay below the new-connections dimension whenever a connection lasts under 120 s
- * (3,000 per minute against 25 per second), and rule evaluations because the listener has no rules. Alarms bill
- * per month, spread over HOURS_PER_MONTH as in the idle cost model.
+ * Every item is computed over the simulated period and scaled to a month of HOURS_PER_MONTH (730 hours), the month
+ * of AWS's pricing examples and of the idle cost model, so that both models price an hour alike. The load balancer
+ * bills its hours, its public IPv4 addresses (one per Availability Zone) and LCUs. LCUs are billed per hour on the
+ * largest of their dimensions; two are modelled: new connections (requests / requestsPerConnection, 25 per second
+ * per LCU) and processed bytes (bytesPerRequest each, 1 GB per hour per LCU for tasks and 0.4 GB for Lambda). Active
+ * connections are left out because they stay below the new-connections dimension whenever a connection lasts under
+ * 120 s (3,000 per minute against 25 per second), and rule evaluations because the listener has no rules. Alarms
+ * bill per month, spread over HOURS_PER_MONTH as in the idle cost model.
  */
 import { SimulationSettings } from './settings';
 import { HOURS_PER_MONTH } from '../cost/idle-cost';
 
-export const SECONDS_PER_30_DAYS = 30 * 24 * 3600;
+export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
 /** Requests the load balancer routed during one hour, by side. */
 export interface HourTraffic {
@@ -50,7 +51,7 @@ export interface CostBreakdown {
 
 export function monthlyCost(usage: Usage, settings: SimulationSettings): { monthlyCostUsd: number; costBreakdown: CostBreakdown } {
   const { prices, workload, aws } = settings;
-  const scale = SECONDS_PER_30_DAYS / usage.seconds;
+  const scale = SECONDS_PER_MONTH / usage.seconds;
   const hours = usage.seconds / 3600;
   const lambdaRates = workload.architecture === 'arm64' ? prices.lambda.arm64 : prices.lambda.x86;
   const fargateRates = workload.architecture === 'arm64' ? prices.fargate.arm64 : prices.fargate.x86;
