@@ -8,12 +8,16 @@
  * per LCU) and processed bytes (bytesPerRequest each, 1 GB per hour per LCU for tasks and 0.4 GB for Lambda). Active
  * connections are left out because they stay below the new-connections dimension whenever a connection lasts under
  * 120 s (3,000 per minute against 25 per second), and rule evaluations because the listener has no rules. Alarms
- * bill per month, spread over HOURS_PER_MONTH as in the idle cost model.
+ * bill per month, spread over HOURS_PER_MONTH as in the idle cost model. CloudWatch Logs bills every byte both sides
+ * write to it (Standard log class) per GB of 2^30 bytes; storing the logs afterwards is left out.
  */
 import { SimulationSettings } from './settings';
 import { HOURS_PER_MONTH } from '../cost/idle-cost';
 
 export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
+
+/** AWS writes GB on its bills but counts binary gigabytes (see the cloudwatch-logs source in prices.json). */
+const BYTES_PER_BILLED_GB = 2 ** 30;
 
 /** Requests the load balancer routed during one hour, by side. */
 export interface HourTraffic {
@@ -33,6 +37,8 @@ export interface Usage {
   readonly alarms: number;
   readonly controllerInvocations: number;
   readonly controllerGbSeconds: number;
+  /** Bytes written to CloudWatch Logs by both sides: Lambda's own lines per invocation and the application's per request. */
+  readonly logIngestedBytes: number;
 }
 
 /** Monthly cost items in USD; `monthlyCostUsd` is their sum. */
@@ -47,6 +53,7 @@ export interface CostBreakdown {
   readonly fargatePublicIpv4Usd: number;
   readonly alarmsUsd: number;
   readonly controllerUsd: number;
+  readonly logsIngestionUsd: number;
 }
 
 export function monthlyCost(usage: Usage, settings: SimulationSettings): { monthlyCostUsd: number; costBreakdown: CostBreakdown } {
@@ -69,6 +76,7 @@ export function monthlyCost(usage: Usage, settings: SimulationSettings): { month
     alarmsUsd: usage.alarms * hours * (prices.cloudwatch.standardAlarmMetricMonthUsd / HOURS_PER_MONTH),
     // The controller function runs on x86_64 (the construct does not set an architecture).
     controllerUsd: usage.controllerInvocations * perRequest + usage.controllerGbSeconds * prices.lambda.x86.gbSecondUsd,
+    logsIngestionUsd: (usage.logIngestedBytes / BYTES_PER_BILLED_GB) * prices.cloudwatch.logsStandardIngestionGbUsd,
   };
   const scaled = Object.fromEntries(Object.entries(breakdown).map(([key, usd]) => [key, usd * scale])) as unknown as CostBreakdown;
   const monthlyCostUsd = Object.values(scaled).reduce((sum: number, usd: number) => sum + usd, 0);

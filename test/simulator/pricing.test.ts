@@ -10,7 +10,7 @@ const PRICES = {
   publicIpv4: { hourUsd: 0.005 },
   fargate: { x86: { vcpuHourUsd: 0.04, gbHourUsd: 0.004 } },
   lambda: { requestsPerMillionUsd: 0.2, x86: { gbSecondUsd: 0.00002 } },
-  cloudwatch: { standardAlarmMetricMonthUsd: 0.1 },
+  cloudwatch: { standardAlarmMetricMonthUsd: 0.1, logsStandardIngestionGbUsd: 0.5 },
 };
 const MONTH_HOURS = 730;
 /** An alarm billed all month: $0.10. */
@@ -110,10 +110,31 @@ describe('cost arithmetic', () => {
       alarms: 6,
       controllerInvocations: 60,
       controllerGbSeconds: 600,
+      logIngestedBytes: 2 ** 30,
     };
     const { monthlyCostUsd, costBreakdown } = monthlyCost(usage, SETTINGS);
+    expect(Object.keys(costBreakdown)).toContain('logsIngestionUsd');
     expect(monthlyCostUsd).toBeCloseTo(Object.values(costBreakdown).reduce((a, b) => a + b, 0), 9);
     expect(costBreakdown.controllerUsd).toBeCloseTo(MONTH_HOURS * (60 * 0.2 / 1e6 + 600 * 0.00002), 9); // 8.76876
+  });
+
+  test('log ingestion bills every byte written, per GB of 2^30 bytes at $0.50', () => {
+    const usage: Usage = {
+      seconds: 3600,
+      hours: [],
+      lambdaInvocations: 0,
+      lambdaGbSeconds: 0,
+      fargateTaskSeconds: 0,
+      alarms: 0,
+      controllerInvocations: 0,
+      controllerGbSeconds: 0,
+      logIngestedBytes: 3 * 2 ** 30,
+    };
+    const { monthlyCostUsd, costBreakdown } = monthlyCost(usage, SETTINGS);
+    // 3 GB in an hour, 730 hours a month, at $0.50 per GB (with 1e9 bytes to the GB it would be 1,175.7).
+    expect(costBreakdown.logsIngestionUsd).toBeCloseTo(3 * MONTH_HOURS * 0.5, 9); // 1,095
+    // The load balancer's hours and addresses are the rest: 21.90.
+    expect(monthlyCostUsd).toBeCloseTo(1095 + MONTH_HOURS * (0.02 + 2 * 0.005), 9);
   });
 
   test('arm64 images use the arm64 rates on both sides', () => {
@@ -127,6 +148,7 @@ describe('cost arithmetic', () => {
       alarms: 0,
       controllerInvocations: 0,
       controllerGbSeconds: 0,
+      logIngestedBytes: 0,
     };
     const { costBreakdown } = monthlyCost(usage, arm);
     expect(costBreakdown.lambdaDurationUsd).toBeCloseTo(730 * 1000 * arm.prices.lambda.arm64.gbSecondUsd, 9);
