@@ -24,6 +24,8 @@ export interface Prices {
     readonly standardAlarmMetricMonthUsd: number;
     readonly highResolutionAlarmMetricMonthUsd: number;
     readonly compositeAlarmMonthUsd: number;
+    /** Per GB (2^30 bytes) written to a Standard class log group. */
+    readonly logsStandardIngestionGbUsd: number;
   };
 }
 

@@ -1,18 +1,23 @@
 /**
  * What a simulated run costs, from what it used, at the prices of src/cost/prices.json.
  *
- * Every item is computed over the simulated period and scaled to 30 days. The load balancer bills its hours, its
- * public IPv4 addresses (one per Availability Zone) and LCUs. LCUs are billed per hour on the largest of their
- * dimensions; two are modelled: new connections (requests / requestsPerConnection, 25 per second per LCU) and
- * processed bytes (bytesPerRequest each, 1 GB per hour per LCU for tasks and 0.4 GB for Lambda). Active connections
- * are left out because they stay below the new-connections dimension whenever a connection lasts under 120 s
- * (3,000 per minute against 25 per second), and rule evaluations because the listener has no rules. Alarms bill
- * per month, spread over HOURS_PER_MONTH as in the idle cost model.
+ * Every item is computed over the simulated period and scaled to a month of HOURS_PER_MONTH (730 hours), the month
+ * of AWS's pricing examples and of the idle cost model, so that both models price an hour alike. The load balancer
+ * bills its hours, its public IPv4 addresses (one per Availability Zone) and LCUs. LCUs are billed per hour on the
+ * largest of their dimensions; two are modelled: new connections (requests / requestsPerConnection, 25 per second
+ * per LCU) and processed bytes (bytesPerRequest each, 1 GB per hour per LCU for tasks and 0.4 GB for Lambda). Active
+ * connections are left out because they stay below the new-connections dimension whenever a connection lasts under
+ * 120 s (3,000 per minute against 25 per second), and rule evaluations because the listener has no rules. Alarms
+ * bill per month, spread over HOURS_PER_MONTH as in the idle cost model. CloudWatch Logs bills every byte both sides
+ * write to it (Standard log class) per GB of 2^30 bytes; storing the logs afterwards is left out.
  */
 import { SimulationSettings } from './settings';
 import { HOURS_PER_MONTH } from '../cost/idle-cost';
 
-export const SECONDS_PER_30_DAYS = 30 * 24 * 3600;
+export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
+
+/** AWS writes GB on its bills but counts binary gigabytes (see the cloudwatch-logs source in prices.json). */
+const BYTES_PER_BILLED_GB = 2 ** 30;
 
 /** Requests the load balancer routed during one hour, by side. */
 export interface HourTraffic {
@@ -32,6 +37,8 @@ export interface Usage {
   readonly alarms: number;
   readonly controllerInvocations: number;
   readonly controllerGbSeconds: number;
+  /** Bytes written to CloudWatch Logs by both sides: Lambda's own lines per invocation and the application's per request. */
+  readonly logIngestedBytes: number;
 }
 
 /** Monthly cost items in USD; `monthlyCostUsd` is their sum. */
@@ -46,11 +53,12 @@ export interface CostBreakdown {
   readonly fargatePublicIpv4Usd: number;
   readonly alarmsUsd: number;
   readonly controllerUsd: number;
+  readonly logsIngestionUsd: number;
 }
 
 export function monthlyCost(usage: Usage, settings: SimulationSettings): { monthlyCostUsd: number; costBreakdown: CostBreakdown } {
   const { prices, workload, aws } = settings;
-  const scale = SECONDS_PER_30_DAYS / usage.seconds;
+  const scale = SECONDS_PER_MONTH / usage.seconds;
   const hours = usage.seconds / 3600;
   const lambdaRates = workload.architecture === 'arm64' ? prices.lambda.arm64 : prices.lambda.x86;
   const fargateRates = workload.architecture === 'arm64' ? prices.fargate.arm64 : prices.fargate.x86;
@@ -68,6 +76,7 @@ export function monthlyCost(usage: Usage, settings: SimulationSettings): { month
     alarmsUsd: usage.alarms * hours * (prices.cloudwatch.standardAlarmMetricMonthUsd / HOURS_PER_MONTH),
     // The controller function runs on x86_64 (the construct does not set an architecture).
     controllerUsd: usage.controllerInvocations * perRequest + usage.controllerGbSeconds * prices.lambda.x86.gbSecondUsd,
+    logsIngestionUsd: (usage.logIngestedBytes / BYTES_PER_BILLED_GB) * prices.cloudwatch.logsStandardIngestionGbUsd,
   };
   const scaled = Object.fromEntries(Object.entries(breakdown).map(([key, usd]) => [key, usd * scale])) as unknown as CostBreakdown;
   const monthlyCostUsd = Object.values(scaled).reduce((sum: number, usd: number) => sum + usd, 0);

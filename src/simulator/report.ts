@@ -147,6 +147,7 @@ const BREAKDOWN_LABELS: Record<keyof CostBreakdown, string> = {
   fargatePublicIpv4Usd: 'Fargate public IPv4',
   alarmsUsd: 'CloudWatch alarms',
   controllerUsd: 'Controller function',
+  logsIngestionUsd: 'CloudWatch Logs ingestion',
 };
 
 /** The human-readable report: one column per strategy, then the hybrid's scale-outs. */

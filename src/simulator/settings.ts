@@ -49,6 +49,10 @@ export interface WorkloadSettings {
   readonly bytesPerRequest: number;
   /** Requests a client sends over one connection, for the new-connections LCU dimension. */
   readonly requestsPerConnection: number;
+  /** Bytes Lambda writes to CloudWatch Logs of its own per invocation: the START, END and REPORT lines (Text format). */
+  readonly lambdaPlatformLogBytesPerInvocation: number;
+  /** Bytes the application writes to CloudWatch Logs per request served, on either side. */
+  readonly appLogBytesPerRequest: number;
 }
 
 /** How AWS behaves, from timings.json. */
@@ -88,7 +92,7 @@ const SCALING_KEYS = [
 const WORKLOAD_KEYS = [
   'requestDurationMs', 'lambdaMemoryMb', 'lambdaColdStartMs', 'lambdaReservedConcurrency', 'architecture',
   'fargateTaskStartSeconds', 'fargateCpu', 'fargateMemoryMiB', 'taskRequestsPerSecond', 'queueTimeoutSeconds',
-  'bytesPerRequest', 'requestsPerConnection',
+  'bytesPerRequest', 'requestsPerConnection', 'lambdaPlatformLogBytesPerInvocation', 'appLogBytesPerRequest',
 ] as const;
 
 const TOP_LEVEL_KEYS = ['scaling', 'workload', 'prices'];
@@ -167,6 +171,7 @@ function resolveScaling(input: Record<string, unknown>, problems: string[]): Sca
 function resolveWorkload(input: Record<string, unknown>, problems: string[]): WorkloadSettings {
   const defaults = timingsJson.workload;
   const positive = (key: string, fallback: number, what = 'a number > 0') => numberAtLeast(input[key], `workload.${key}`, fallback, Number.MIN_VALUE, problems, what);
+  const bytes = (key: string, fallback: number) => numberAtLeast(input[key], `workload.${key}`, fallback, 0, problems, 'a number of bytes >= 0');
   const architecture = input.architecture ?? defaults.architecture;
   if (architecture !== 'x86_64' && architecture !== 'arm64') {
     problems.push(`workload.architecture ${JSON.stringify(architecture)} is not an architecture; use "x86_64" or "arm64"`);
@@ -185,8 +190,10 @@ function resolveWorkload(input: Record<string, unknown>, problems: string[]): Wo
     fargateMemoryMiB: integerIn(input.fargateMemoryMiB, 'workload.fargateMemoryMiB', defaults.fargateMemoryMiB, 512, 122880, problems),
     taskRequestsPerSecond: integerIn(input.taskRequestsPerSecond, 'workload.taskRequestsPerSecond', defaults.taskRequestsPerSecond, 1, 1_000_000, problems),
     queueTimeoutSeconds: positive('queueTimeoutSeconds', defaults.queueTimeoutSeconds, 'a number of seconds > 0'),
-    bytesPerRequest: numberAtLeast(input.bytesPerRequest, 'workload.bytesPerRequest', defaults.bytesPerRequest, 0, problems, 'a number of bytes >= 0'),
+    bytesPerRequest: bytes('bytesPerRequest', defaults.bytesPerRequest),
     requestsPerConnection: numberAtLeast(input.requestsPerConnection, 'workload.requestsPerConnection', defaults.requestsPerConnection, 1, problems, 'a number >= 1'),
+    lambdaPlatformLogBytesPerInvocation: bytes('lambdaPlatformLogBytesPerInvocation', defaults.lambdaPlatformLogBytesPerInvocation),
+    appLogBytesPerRequest: bytes('appLogBytesPerRequest', defaults.appLogBytesPerRequest),
   };
 }
 

@@ -372,6 +372,7 @@ class StrategyRunner {
       alarms: ALARMS[this.strategy],
       controllerInvocations: controllerBilling.invocations,
       controllerGbSeconds: controllerBilling.gbSeconds,
+      logIngestedBytes: 0,
     };
     return {
       requests: totals.requests,

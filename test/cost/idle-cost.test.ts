@@ -20,7 +20,12 @@ const PRICES: Prices = {
     x86: { gbSecondUsd: 0.00002, provisionedGbSecondUsd: 0.000004, provisionedDurationGbSecondUsd: 0.00001 },
     arm64: { gbSecondUsd: 0.000016, provisionedGbSecondUsd: 0.000003, provisionedDurationGbSecondUsd: 0.000008 },
   },
-  cloudwatch: { standardAlarmMetricMonthUsd: 0.1, highResolutionAlarmMetricMonthUsd: 0.3, compositeAlarmMonthUsd: 0.5 },
+  cloudwatch: {
+    standardAlarmMetricMonthUsd: 0.1,
+    highResolutionAlarmMetricMonthUsd: 0.3,
+    compositeAlarmMonthUsd: 0.5,
+    logsStandardIngestionGbUsd: 0.5,
+  },
 };
 
 function template(resources: Record<string, { Type: string; Properties?: object; Condition?: string }>): object {

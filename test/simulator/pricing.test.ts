@@ -1,20 +1,20 @@
-import { HOURS_PER_MONTH } from '../../src/cost/idle-cost';
 import { lcuHours, monthlyCost, Usage } from '../../src/simulator/pricing';
 import { buildReport, StrategyReport } from '../../src/simulator/report';
 import { resolveSettings } from '../../src/simulator/settings';
 import { simulate } from '../../src/simulator/simulate';
 import { ArrivalProcess } from '../../src/simulator/trace';
 
-// Round prices so every expectation can be checked by hand; 30 days are 720 hours.
+// Round prices so every expectation can be checked by hand; a month is 730 hours, as in AWS's pricing examples.
 const PRICES = {
   alb: { hourUsd: 0.02, lcuHourUsd: 0.01 },
   publicIpv4: { hourUsd: 0.005 },
   fargate: { x86: { vcpuHourUsd: 0.04, gbHourUsd: 0.004 } },
   lambda: { requestsPerMillionUsd: 0.2, x86: { gbSecondUsd: 0.00002 } },
-  cloudwatch: { standardAlarmMetricMonthUsd: 0.1 },
+  cloudwatch: { standardAlarmMetricMonthUsd: 0.1, logsStandardIngestionGbUsd: 0.5 },
 };
-const MONTH_HOURS = 720;
-const ALARM_HOUR_USD = 0.1 / HOURS_PER_MONTH;
+const MONTH_HOURS = 730;
+/** An alarm billed all month: $0.10. */
+const ALARM_MONTH_USD = 0.1;
 
 /** Request durations without spread, so GB-seconds are exact; 5 KB and 5 requests per connection (the defaults). */
 const SETTINGS = resolveSettings({ prices: PRICES, workload: { requestDurationMs: { mean: 100, spread: 0 } } });
@@ -29,19 +29,19 @@ describe('cost arithmetic', () => {
   test('an idle day costs the fixed items only: load balancer hours, its two public IPv4 addresses, alarms (and a task for Fargate only)', () => {
     const trace = { name: 'idle', rpsByMinute: new Array(1440).fill(0), repeats: true };
     const strategies = buildReport(simulate(trace, SETTINGS, { warmupMinutes: 60 })).strategies;
-    const fixed = MONTH_HOURS * (0.02 + 2 * 0.005); // 21.60
+    const fixed = MONTH_HOURS * (0.02 + 2 * 0.005); // 21.90
 
     expect(strategies.lambdaOnly.monthlyCostUsd).toBeCloseTo(fixed, 4);
-    expect(strategies.hybrid.monthlyCostUsd).toBeCloseTo(fixed + 6 * MONTH_HOURS * ALARM_HOUR_USD, 4);
+    expect(strategies.hybrid.monthlyCostUsd).toBeCloseTo(fixed + 6 * ALARM_MONTH_USD, 4); // 22.50
     expect(strategies.hybrid.costBreakdown).toMatchObject({
       loadBalancerLcuUsd: 0, lambdaRequestsUsd: 0, lambdaDurationUsd: 0, fargateVcpuUsd: 0, controllerUsd: 0,
     });
     // One 0.5 vCPU / 1 GB task all month with its public IPv4 address, and target tracking's two alarms.
-    const task = MONTH_HOURS * (0.5 * 0.04 + 1 * 0.004 + 0.005); // 20.88
-    expect(strategies.fargateOnly.monthlyCostUsd).toBeCloseTo(fixed + task + 2 * MONTH_HOURS * ALARM_HOUR_USD, 4);
+    const task = MONTH_HOURS * (0.5 * 0.04 + 1 * 0.004 + 0.005); // 21.17
+    expect(strategies.fargateOnly.monthlyCostUsd).toBeCloseTo(fixed + task + 2 * ALARM_MONTH_USD, 4); // 43.27
   });
 
-  describe('a steady 10 requests/s (36,000 an hour), scaled from one hour to 720', () => {
+  describe('a steady 10 requests/s (36,000 an hour), scaled from one hour to 730', () => {
     const strategies = steadyHour(10);
     const requestsPerMonth = 36_000 * MONTH_HOURS;
     const fixed = MONTH_HOURS * (0.02 + 2 * 0.005);
@@ -53,28 +53,28 @@ describe('cost arithmetic', () => {
       const lambda = strategies.lambdaOnly;
       expect(lambda.served).toBe(36_000);
       expect(lambda.coldStarts).toBe(0);
-      expect(lambda.costBreakdown.lambdaRequestsUsd).toBeCloseTo(requestsPerMonth * 0.2 / 1e6, 4); // 5.184
-      expect(lambda.costBreakdown.lambdaDurationUsd).toBeCloseTo(requestsPerMonth * 0.1 * 0.00002, 4); // 51.84
-      expect(lambda.costBreakdown.loadBalancerLcuUsd).toBeCloseTo(lambdaLcu, 4); // 3.24
-      expect(lambda.monthlyCostUsd).toBeCloseTo(fixed + 5.184 + 51.84 + lambdaLcu, 3);
+      expect(lambda.costBreakdown.lambdaRequestsUsd).toBeCloseTo(requestsPerMonth * 0.2 / 1e6, 4); // 5.256
+      expect(lambda.costBreakdown.lambdaDurationUsd).toBeCloseTo(requestsPerMonth * 0.1 * 0.00002, 4); // 52.56
+      expect(lambda.costBreakdown.loadBalancerLcuUsd).toBeCloseTo(lambdaLcu, 4); // 3.285
+      expect(lambda.monthlyCostUsd).toBeCloseTo(fixed + 5.256 + 52.56 + lambdaLcu, 3); // 83.001
     });
 
     test('Fargate only: one task (600 requests/min is under one task\'s 3,000) all month', () => {
       const fargate = strategies.fargateOnly;
       expect(fargate.served).toBe(36_000);
       expect(fargate.fargateTaskHours).toBe(1);
-      expect(fargate.costBreakdown.fargateVcpuUsd).toBeCloseTo(MONTH_HOURS * 0.5 * 0.04, 4); // 14.40
-      expect(fargate.costBreakdown.fargateMemoryUsd).toBeCloseTo(MONTH_HOURS * 0.004, 4); // 2.88
-      expect(fargate.costBreakdown.fargatePublicIpv4Usd).toBeCloseTo(MONTH_HOURS * 0.005, 4); // 3.60
-      expect(fargate.costBreakdown.loadBalancerLcuUsd).toBeCloseTo(fargateLcu, 4); // 1.296
-      expect(fargate.monthlyCostUsd).toBeCloseTo(fixed + 14.4 + 2.88 + 3.6 + fargateLcu + 2 * MONTH_HOURS * ALARM_HOUR_USD, 3);
+      expect(fargate.costBreakdown.fargateVcpuUsd).toBeCloseTo(MONTH_HOURS * 0.5 * 0.04, 4); // 14.60
+      expect(fargate.costBreakdown.fargateMemoryUsd).toBeCloseTo(MONTH_HOURS * 0.004, 4); // 2.92
+      expect(fargate.costBreakdown.fargatePublicIpv4Usd).toBeCloseTo(MONTH_HOURS * 0.005, 4); // 3.65
+      expect(fargate.costBreakdown.loadBalancerLcuUsd).toBeCloseTo(fargateLcu, 4); // 1.314
+      expect(fargate.monthlyCostUsd).toBeCloseTo(fixed + 14.6 + 2.92 + 3.65 + fargateLcu + 2 * ALARM_MONTH_USD, 3); // 44.584
     });
 
     test('hybrid: below the scale-out threshold it is Lambda only plus the six alarms', () => {
       const hybrid = strategies.hybrid;
       expect(hybrid.fargateTaskHours).toBe(0);
       expect(hybrid.costBreakdown.controllerUsd).toBe(0);
-      expect(hybrid.monthlyCostUsd).toBeCloseTo(strategies.lambdaOnly.monthlyCostUsd + 6 * MONTH_HOURS * ALARM_HOUR_USD, 3);
+      expect(hybrid.monthlyCostUsd).toBeCloseTo(strategies.lambdaOnly.monthlyCostUsd + 6 * ALARM_MONTH_USD, 3);
     });
   });
 
@@ -86,8 +86,8 @@ describe('cost arithmetic', () => {
     const trace = { name: 'one minute', rpsByMinute: [1], repeats: false };
     const lambda = buildReport(simulate(trace, settings, { arrivals: ArrivalProcess.DETERMINISTIC })).strategies.lambdaOnly;
     expect(lambda.coldStarts).toBe(1);
-    // 60 requests of 0.1 s and one 1 s init, at 1 GB, for one minute scaled to 43,200 minutes.
-    expect(lambda.costBreakdown.lambdaDurationUsd).toBeCloseTo((60 * 0.1 + 1) * 0.00002 * 43_200, 6);
+    // 60 requests of 0.1 s and one 1 s init, at 1 GB, for one minute scaled to 43,800 minutes (730 hours): 6.132.
+    expect(lambda.costBreakdown.lambdaDurationUsd).toBeCloseTo((60 * 0.1 + 1) * 0.00002 * 43_800, 6);
   });
 
   test('LCUs are billed per hour on the larger dimension', () => {
@@ -110,10 +110,31 @@ describe('cost arithmetic', () => {
       alarms: 6,
       controllerInvocations: 60,
       controllerGbSeconds: 600,
+      logIngestedBytes: 2 ** 30,
     };
     const { monthlyCostUsd, costBreakdown } = monthlyCost(usage, SETTINGS);
+    expect(Object.keys(costBreakdown)).toContain('logsIngestionUsd');
     expect(monthlyCostUsd).toBeCloseTo(Object.values(costBreakdown).reduce((a, b) => a + b, 0), 9);
-    expect(costBreakdown.controllerUsd).toBeCloseTo(MONTH_HOURS * (60 * 0.2 / 1e6 + 600 * 0.00002), 9);
+    expect(costBreakdown.controllerUsd).toBeCloseTo(MONTH_HOURS * (60 * 0.2 / 1e6 + 600 * 0.00002), 9); // 8.76876
+  });
+
+  test('log ingestion bills every byte written, per GB of 2^30 bytes at $0.50', () => {
+    const usage: Usage = {
+      seconds: 3600,
+      hours: [],
+      lambdaInvocations: 0,
+      lambdaGbSeconds: 0,
+      fargateTaskSeconds: 0,
+      alarms: 0,
+      controllerInvocations: 0,
+      controllerGbSeconds: 0,
+      logIngestedBytes: 3 * 2 ** 30,
+    };
+    const { monthlyCostUsd, costBreakdown } = monthlyCost(usage, SETTINGS);
+    // 3 GB in an hour, 730 hours a month, at $0.50 per GB (with 1e9 bytes to the GB it would be 1,175.7).
+    expect(costBreakdown.logsIngestionUsd).toBeCloseTo(3 * MONTH_HOURS * 0.5, 9); // 1,095
+    // The load balancer's hours and addresses are the rest: 21.90.
+    expect(monthlyCostUsd).toBeCloseTo(1095 + MONTH_HOURS * (0.02 + 2 * 0.005), 9);
   });
 
   test('arm64 images use the arm64 rates on both sides', () => {
@@ -127,9 +148,10 @@ describe('cost arithmetic', () => {
       alarms: 0,
       controllerInvocations: 0,
       controllerGbSeconds: 0,
+      logIngestedBytes: 0,
     };
     const { costBreakdown } = monthlyCost(usage, arm);
-    expect(costBreakdown.lambdaDurationUsd).toBeCloseTo(720 * 1000 * arm.prices.lambda.arm64.gbSecondUsd, 9);
-    expect(costBreakdown.fargateVcpuUsd).toBeCloseTo(720 * 0.5 * arm.prices.fargate.arm64.vcpuHourUsd, 9);
+    expect(costBreakdown.lambdaDurationUsd).toBeCloseTo(730 * 1000 * arm.prices.lambda.arm64.gbSecondUsd, 9);
+    expect(costBreakdown.fargateVcpuUsd).toBeCloseTo(730 * 0.5 * arm.prices.fargate.arm64.vcpuHourUsd, 9);
   });
 });
