@@ -1,210 +1,146 @@
 /**
- * `npm run bench:simulate`: every built-in profile (one day, scaled to 30 days) through the load simulator, for
- * Lambda only, Fargate only and the hybrid with the construct's defaults. Prints cost per strategy, the hybrid's
- * cost against the cheaper single strategy, cold starts, p99 latency, failures, and how fast the controller shifts.
+ * `npm run bench:simulate`: every built-in profile and fault scenario through the load simulator, for Lambda only,
+ * Fargate only, the hybrid with the construct's defaults, and the hindsight oracle, on seeds 1..10. Prints per trace:
+ * cost per strategy, hybrid / cheaper single, hybrid / oracle, failures by cause, p99, scale-outs, full shifts and
+ * shift times (median and worst across seeds).
  *
- * Targets are printed with PASS or MISS and never asserted: they describe the defaults, not the code's correctness.
- * A broken invariant of the simulation itself (a request neither served nor failed) exits non-zero.
+ * Bounds are printed with PASS or MISS and never asserted: they describe the defaults, not the code's correctness.
+ * Failure bounds must hold on every seed; cost ratios are judged on the median of the seeds. A broken invariant of
+ * the simulation itself (a request neither served nor failed) exits non-zero.
  *
- * BENCH_SEEDS (default 3): seeds per profile; costs and latencies are averaged, failures and scale-outs pooled.
- * --sweep (or BENCH_SWEEP=1): also runs the hybrid with one scaling default changed at a time, to show which
- * defaults move the cost targets.
+ * BENCH_SEEDS (default 10): seeds per trace. BENCH_PROFILES: a comma-separated subset of traces.
  */
 import { performance } from 'perf_hooks';
-import { PROFILE_NAMES, ProfileName, profileTrace } from '../src/simulator/profiles';
-import { buildReport, HybridReport, median, StrategyReport, table } from '../src/simulator/report';
-import { resolveSettings, SimulationSettings } from '../src/simulator/settings';
-import { simulate, STRATEGIES, StrategyName } from '../src/simulator/simulate';
+import { ORIGINAL_PROFILE_NAMES, PROFILE_NAMES, ProfileName, profileTrace, scenarioFaults } from '../src/simulator/profiles';
+import { buildReport, SimulationReport, table } from '../src/simulator/report';
+import { resolveSettings } from '../src/simulator/settings';
+import { FAILURE_CAUSES, simulate, STRATEGIES } from '../src/simulator/simulate';
+import { Spread, spreadReport, SpreadReport } from '../src/simulator/spread';
 
-const SEEDS = positiveInteger(process.env.BENCH_SEEDS, 3);
-const SWEEP = process.argv.includes('--sweep') || process.env.BENCH_SWEEP === '1';
+const SEEDS = positiveInteger(process.env.BENCH_SEEDS, 10);
+const PROFILES: readonly ProfileName[] = process.env.BENCH_PROFILES
+  ? PROFILE_NAMES.filter((name) => process.env.BENCH_PROFILES!.split(',').includes(name))
+  : PROFILE_NAMES;
 
-/** Cost target: the hybrid within 5 % of the cheaper single strategy on every profile... */
-const COST_RATIO_TARGET = 1.05;
-/** ...and cheaper than both where load comes in bursts. */
-const BURSTY_PROFILES: readonly ProfileName[] = ['spiky', 'event'];
-/** Controller targets: first Fargate weight soon after the first healthy target, whole shift soon after the alarm. */
-const FIRST_WEIGHT_AFTER_HEALTHY_TARGET_S = 30;
-const FULL_SHIFT_AFTER_ALARM_TARGET_S = 180;
+/** Cost bounds on the median of the seeds: the five original profiles, and bursts shorter than a shift. */
+const COST_BOUNDS: Partial<Record<ProfileName, number>> = {
+  ...Object.fromEntries(ORIGINAL_PROFILE_NAMES.map((name) => [name, 1.05])),
+  'periodic-bursts': 1.1,
+};
 
-interface ProfileResult {
+interface TraceResult {
   readonly profile: ProfileName;
-  readonly cost: Record<StrategyName, number>;
-  readonly coldStartShare: Record<StrategyName, number>;
-  readonly p99: Record<StrategyName, number | null>;
-  readonly failed: Record<StrategyName, number>;
-  readonly throttled: Record<StrategyName, number>;
-  readonly requests: number;
-  readonly hybrid: HybridReport[];
+  readonly reports: SimulationReport[];
+  readonly spread: SpreadReport;
 }
 
-function runProfile(profile: ProfileName, settings: SimulationSettings): ProfileResult {
-  const reports = Array.from({ length: SEEDS }, (_, i) => buildReport(simulate(profileTrace(profile), settings, { seed: i + 1 })));
-  const per = <T>(pick: (s: StrategyReport) => T, combine: (values: T[]) => T) => Object.fromEntries(
-    STRATEGIES.map((name) => [name, combine(reports.map((r) => pick(r.strategies[name])))])) as Record<StrategyName, T>;
-  for (const report of reports) {
+async function runTrace(profile: ProfileName): Promise<TraceResult> {
+  const faults = scenarioFaults(profile);
+  const settings = resolveSettings(faults ? { faults } : {});
+  const reports: SimulationReport[] = [];
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    const report = buildReport(await simulate(profileTrace(profile), settings, { seed }));
     for (const name of STRATEGIES) {
-      const s = report.strategies[name];
+      const s = report.strategies[name]!;
       if (s.served + s.failed !== s.requests) {
-        console.error(`INVARIANT BROKEN: ${profile} ${name} served ${s.served} + failed ${s.failed} != offered ${s.requests}`);
+        console.error(`INVARIANT BROKEN: ${profile} seed ${seed} ${name} served ${s.served} + failed ${s.failed} != offered ${s.requests}`);
         process.exitCode = 1;
       }
     }
+    reports.push(report);
   }
-  const served = per((s) => s.served, sum);
-  const coldStarts = per((s) => s.coldStarts, sum);
-  return {
-    profile,
-    cost: per((s) => s.monthlyCostUsd, mean),
-    coldStartShare: Object.fromEntries(STRATEGIES.map((name) => [name, served[name] > 0 ? coldStarts[name] / served[name] : 0])) as
-      Record<StrategyName, number>,
-    p99: per((s) => s.p99LatencyMs, (values) => meanOrNull(values)),
-    failed: per((s) => s.failed, sum),
-    throttled: per((s) => s.throttledRequests, sum),
-    requests: sum(reports.map((r) => r.strategies.hybrid.requests)),
-    hybrid: reports.map((r) => r.strategies.hybrid),
-  };
+  return { profile, reports, spread: spreadReport(reports) };
 }
 
-function costRatio(result: ProfileResult): number {
-  return result.cost.hybrid / Math.min(result.cost.lambdaOnly, result.cost.fargateOnly);
-}
-
-function transitions(result: ProfileResult) {
-  return result.hybrid.flatMap((h) => h.transitions);
-}
-
-function printResults(results: ProfileResult[]): void {
-  const rows = [[
-    'profile', 'Lambda $/mo', 'Fargate $/mo', 'hybrid $/mo', 'hybrid/cheaper', 'cold starts L / H', 'p99 ms L / F / H',
-    'failed L / F / H', 'unhealthy-routed H', 'alarm->1st weight', 'alarm->full shift', 'healthy->1st weight',
-  ]];
+function printCosts(results: readonly TraceResult[]): void {
+  const rows = [['trace', ...STRATEGIES.map((s) => `${s} $/mo`), 'hybrid/cheaper', 'hybrid/oracle']];
   for (const r of results) {
-    const t = transitions(r);
     rows.push([
       r.profile,
-      r.cost.lambdaOnly.toFixed(2),
-      r.cost.fargateOnly.toFixed(2),
-      r.cost.hybrid.toFixed(2),
-      costRatio(r).toFixed(3),
-      `${pct(r.coldStartShare.lambdaOnly)} / ${pct(r.coldStartShare.hybrid)}`,
-      STRATEGIES.map((name) => r.p99[name] === null ? '-' : Math.round(r.p99[name]!)).join(' / '),
-      STRATEGIES.map((name) => r.failed[name]).join(' / '),
-      String(sum(r.hybrid.map((h) => h.unhealthyRoutedRequests))),
-      seconds(median(t.map((x) => x.alarmToFirstFargateWeightS))),
-      seconds(median(t.map((x) => x.alarmToFullShiftS))),
-      seconds(median(t.map((x) => x.firstHealthyTargetToFirstFargateWeightS))),
+      ...STRATEGIES.map((s) => r.spread.strategies[s]!.monthlyCostUsd.median.toFixed(2)),
+      range(r.spread.hybrid.hybridToCheaperSingle, 3),
+      range(r.spread.hybrid.hybridToOracle, 3),
     ]);
   }
   console.log(table(rows).join('\n'));
-  console.log('Costs are means over the seeds; failures, unhealthy-routed requests and scale-outs are pooled; medians are over all scale-outs.');
+  console.log('Costs: median of the seeds. Ratios: median [min..max].\n');
 }
 
-function printTargets(results: ProfileResult[]): void {
-  const lines: string[] = [];
+function printFailures(results: readonly TraceResult[]): void {
+  const rows = [['trace', 'strategy', ...FAILURE_CAUSES, 'p99 ms']];
+  for (const r of results) {
+    for (const s of STRATEGIES) {
+      const spread = r.spread.strategies[s]!;
+      rows.push([
+        s === STRATEGIES[0] ? r.profile : '',
+        s,
+        ...FAILURE_CAUSES.map((cause) => maxOnly(spread.failedByCause[cause])),
+        spread.p99LatencyMs ? Math.round(spread.p99LatencyMs.median).toString() : '-',
+      ]);
+    }
+  }
+  console.log(table(rows).join('\n'));
+  console.log('Failures: median / worst seed. p99: median of the seeds.\n');
+}
+
+function printShifts(results: readonly TraceResult[]): void {
+  const rows = [['trace', 'scale-outs', 'full shifts', 'weight changes', 'alarm->full shift median', 'worst', 'fault failures', 'beyond Lambda+faults', 'no healthy target']];
+  for (const r of results) {
+    const h = r.spread.hybrid;
+    rows.push([
+      r.profile,
+      maxOnly(h.scaleOuts),
+      maxOnly(h.fullShifts),
+      maxOnly(h.weightChanges),
+      h.medianAlarmToFullShiftS ? `${Math.round(h.medianAlarmToFullShiftS.median)} s` : '-',
+      h.worstAlarmToFullShiftS ? `${Math.round(h.worstAlarmToFullShiftS.max)} s` : '-',
+      maxOnly(h.faultFailures),
+      maxOnly(h.hybridExtraFailures),
+      maxOnly(h.unhealthyRoutedRequests),
+    ]);
+  }
+  console.log(table(rows).join('\n'));
+  console.log('Hybrid only: median / worst seed, except the shift times (median of the medians, worst of all).\n');
+}
+
+function printBounds(results: readonly TraceResult[]): void {
   const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS');
+  const lines: string[] = [];
   for (const r of results) {
-    const ratio = costRatio(r);
-    lines.push(`${verdict(ratio <= COST_RATIO_TARGET)}  ${r.profile}: hybrid ${r.cost.hybrid.toFixed(2)} <= ${COST_RATIO_TARGET} x cheaper single strategy `
-      + `${Math.min(r.cost.lambdaOnly, r.cost.fargateOnly).toFixed(2)} (ratio ${ratio.toFixed(3)})`);
+    const extra = r.spread.hybrid.hybridExtraFailures.max;
+    const unhealthy = r.spread.hybrid.unhealthyRoutedRequests.max;
+    lines.push(`${verdict(extra === 0 && unhealthy === 0)}  ${r.profile}: on every seed the hybrid fails no more than Lambda alone `
+      + `beyond the faults' own share (worst ${extra} more) and sends nothing to a group without a healthy target (worst ${unhealthy})`);
+    const bound = COST_BOUNDS[r.profile];
+    if (bound !== undefined) {
+      const ratio = r.spread.hybrid.hybridToCheaperSingle.median;
+      lines.push(`${verdict(ratio <= bound)}  ${r.profile}: hybrid <= ${bound} x the cheaper single strategy on the median seed (${ratio.toFixed(3)})`);
+    }
   }
-  for (const profile of BURSTY_PROFILES) {
-    const r = results.find((x) => x.profile === profile)!;
-    const pass = r.cost.hybrid < r.cost.lambdaOnly && r.cost.hybrid < r.cost.fargateOnly;
-    lines.push(`${verdict(pass)}  ${profile}: hybrid ${r.cost.hybrid.toFixed(2)} cheaper than both (Lambda ${r.cost.lambdaOnly.toFixed(2)}, Fargate ${r.cost.fargateOnly.toFixed(2)})`);
-  }
-  const unhealthy = sum(results.flatMap((r) => r.hybrid.map((h) => h.unhealthyRoutedRequests)));
-  lines.push(`${verdict(unhealthy === 0)}  hybrid requests sent to a Fargate group with no healthy target: ${unhealthy}`);
-  for (const r of results) {
-    const other = r.failed.hybrid - r.throttled.hybrid;
-    const pass = other === 0 && r.throttled.hybrid <= r.throttled.lambdaOnly;
-    lines.push(`${verdict(pass)}  ${r.profile}: hybrid failures other than Lambda throttles: ${other}; hybrid throttles ${r.throttled.hybrid} <= Lambda-only throttles ${r.throttled.lambdaOnly}`);
-  }
-  const all = results.flatMap(transitions);
-  const worstFirstWeight = max(all.map((t) => t.firstHealthyTargetToFirstFargateWeightS));
-  const worstFullShift = max(all.map((t) => t.alarmToFullShiftS));
-  const unfinished = all.filter((t) => t.fullShiftAtS === null).length;
-  lines.push(`${verdict(worstFirstWeight !== null && worstFirstWeight <= FIRST_WEIGHT_AFTER_HEALTHY_TARGET_S)}  controller: first Fargate weight within `
-    + `${FIRST_WEIGHT_AFTER_HEALTHY_TARGET_S} s of the first healthy target (worst ${seconds(worstFirstWeight)} over ${all.length} scale-outs)`);
-  lines.push(`${verdict(worstFullShift !== null && worstFullShift <= FULL_SHIFT_AFTER_ALARM_TARGET_S && unfinished === 0)}  controller: whole shift within `
-    + `${FULL_SHIFT_AFTER_ALARM_TARGET_S} s of the scale-out alarm (worst ${seconds(worstFullShift)}; ${unfinished} scale-outs ended before the full shift)`);
   console.log(lines.join('\n'));
 }
 
-/** The hybrid with one scaling default changed at a time: its cost ratio per profile. */
-function sweep(baseline: ProfileResult[]): void {
-  const variants: Array<Record<string, number>> = [
-    { scaleOutRequestsPerMinute: 600 }, { scaleOutRequestsPerMinute: 900 }, { scaleOutRequestsPerMinute: 1800 },
-    { scaleOutPeriods: 1 }, { scaleOutPeriods: 2 }, { scaleOutPeriods: 5 },
-    { scaleInRequestsPerMinute: 150 }, { scaleInRequestsPerMinute: 600 },
-    { scaleInPeriods: 5 }, { scaleInPeriods: 20 },
-    { minFargateDuration: 300 }, { minFargateDuration: 1200 },
-    { scaleOutPeriods: 2, scaleInPeriods: 5 },
-    { scaleOutRequestsPerMinute: 900, scaleOutPeriods: 2, scaleInPeriods: 5 },
-  ];
-  const rows = [['scaling change', ...baseline.map((r) => r.profile), 'cost targets']];
-  const describe = (variant: Record<string, number>) => Object.entries(variant).map(([k, v]) => `${k} ${v}`).join(', ');
-  rows.push(['(defaults)', ...baseline.map((r) => costRatio(r).toFixed(3)), String(costTargetsMet(baseline))]);
-  for (const variant of variants) {
-    const settings = resolveSettings({ scaling: variant });
-    const results = baseline.map((b) => {
-      const hybridCost = mean(Array.from({ length: SEEDS }, (_, i) =>
-        buildReport(simulate(profileTrace(b.profile), settings, { seed: i + 1 })).strategies.hybrid.monthlyCostUsd));
-      return { ...b, cost: { ...b.cost, hybrid: hybridCost } };
-    });
-    rows.push([describe(variant), ...results.map((r) => costRatio(r).toFixed(3)), String(costTargetsMet(results))]);
-  }
-  console.log(table(rows).join('\n'));
-  console.log('Hybrid cost over the cheaper single strategy (lower is better); "cost targets" counts the 7 cost targets met (5 ratios, 2 bursty wins).');
-}
-
-function costTargetsMet(results: ProfileResult[]): number {
-  const ratios = results.filter((r) => costRatio(r) <= COST_RATIO_TARGET).length;
-  const wins = results.filter((r) => BURSTY_PROFILES.includes(r.profile) && r.cost.hybrid < Math.min(r.cost.lambdaOnly, r.cost.fargateOnly)).length;
-  return ratios + wins;
-}
-
-function main(): void {
+async function main(): Promise<void> {
   const start = performance.now();
-  const settings = resolveSettings({});
-  const results = PROFILE_NAMES.map((profile) => runProfile(profile, settings));
-  console.log(`Load simulator: ${PROFILE_NAMES.length} profiles x ${STRATEGIES.length} strategies x ${SEEDS} seed(s), one simulated day each, costs scaled to 30 days\n`);
-  printResults(results);
-  console.log('\nTargets (printed, not asserted):');
-  printTargets(results);
-  console.log(`\nSimulated in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-  if (SWEEP) {
-    const sweepStart = performance.now();
-    console.log('\nSweep of scaling defaults (hybrid only):');
-    sweep(results);
-    console.log(`\nSwept in ${((performance.now() - sweepStart) / 1000).toFixed(1)} s`);
+  const results: TraceResult[] = [];
+  for (const profile of PROFILES) {
+    results.push(await runTrace(profile));
   }
+  console.log(`Load simulator: ${PROFILES.length} traces x ${STRATEGIES.length} strategies x seeds 1..${SEEDS}, costs scaled to a 730-hour month\n`);
+  printCosts(results);
+  printFailures(results);
+  printShifts(results);
+  console.log('Bounds (printed, not asserted):');
+  printBounds(results);
+  console.log(`\nSimulated in ${((performance.now() - start) / 1000).toFixed(1)} s`);
 }
 
-function sum(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0);
+function range(spread: Spread | null, digits: number): string {
+  return spread ? `${spread.median.toFixed(digits)} [${spread.min.toFixed(digits)}..${spread.max.toFixed(digits)}]` : '-';
 }
 
-function mean(values: number[]): number {
-  return sum(values) / values.length;
-}
-
-function meanOrNull(values: Array<number | null>): number | null {
-  const known = values.filter((v): v is number => v !== null);
-  return known.length === 0 ? null : mean(known);
-}
-
-function max(values: Array<number | null>): number | null {
-  const known = values.filter((v): v is number => v !== null);
-  return known.length === 0 ? null : Math.max(...known);
-}
-
-function pct(share: number): string {
-  return `${(share * 100).toFixed(3)} %`;
-}
-
-function seconds(value: number | null): string {
-  return value === null ? '-' : `${Math.round(value)} s`;
+function maxOnly(spread: Spread | null): string {
+  return spread ? `${Math.round(spread.median)} / ${Math.round(spread.max)}` : '-';
 }
 
 function positiveInteger(value: string | undefined, fallback: number): number {
@@ -212,4 +148,4 @@ function positiveInteger(value: string | undefined, fallback: number): number {
   return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
 }
 
-main();
+void main();

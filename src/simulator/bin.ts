@@ -5,10 +5,12 @@
 import * as fs from 'fs';
 import { main } from './cli';
 
-process.exitCode = main(process.argv.slice(2), {
+void main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   readFile: (path) => fs.readFileSync(path, 'utf8'),
   writeFile: (path, content) => fs.writeFileSync(path, content),
   stderrIsTty: process.stderr.isTTY === true,
+}).then((code) => {
+  process.exitCode = code;
 });

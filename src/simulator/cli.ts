@@ -2,12 +2,14 @@
  * `cdk-hybrid-alb-service simulate`: runs a load trace through Lambda only, Fargate only and the hybrid, and prints
  * what each costs and serves. All I/O goes through `CliIo`, so tests run `main` without a process or files.
  */
-import { renderChart } from './chart';
-import { isProfileName, PROFILE_NAMES, profileTrace } from './profiles';
+import { parseArgs } from 'util';
+import { renderChart, renderComparison } from './chart';
+import { isProfileName, PROFILE_NAMES, ProfileName, profileTrace, scenarioFaults } from './profiles';
 import { ProgressBar } from './progress';
 import { buildReport, formatReport } from './report';
 import { ConfigError, resolveSettings, SimulationSettings } from './settings';
 import { simulate } from './simulate';
+import { formatSpread, spreadReport } from './spread';
 import { ArrivalProcess, parseTraceCsv, Trace, TraceFormatError } from './trace';
 
 export interface CliIo {
@@ -31,18 +33,23 @@ const PROGRESS_FROM_MINUTES = 6 * 60;
 
 export const USAGE = `Usage: cdk-hybrid-alb-service simulate (--trace FILE.csv | --profile NAME) [options]
 
-Simulates a load trace against Lambda only, Fargate only and the hybrid service (this library) and reports
-each one's monthly cost (the trace scaled to 30 days), requests served and failed, cold starts and latency.
+Simulates a load trace against Lambda only, Fargate only, the hybrid service (this library) and a hindsight oracle,
+and reports each one's monthly cost (the trace scaled to 730 hours), requests served and failed by cause, cold
+starts and latency.
 
   --trace FILE.csv        requests per second per minute: header "minute,rps", then minutes 0, 1, 2, ...
-  --profile NAME          a built-in day instead: ${PROFILE_NAMES.join(', ')}
-  --config FILE.json      { "scaling": {...}, "workload": {...}, "prices": {...} }, each overriding defaults
+  --profile NAME          a built-in trace instead: ${PROFILE_NAMES.join(', ')}
+  --config FILE.json      { "scaling", "workload", "prices", "faults" }, each overriding defaults
   --json                  print the report as JSON on stdout
   --chart FILE.svg        write an SVG chart of the hybrid run
-  --seed N                seed of the random arrivals and start times (default 1)
+  --compare FILE.svg      write an SVG chart of every strategy's served and failed requests side by side
+  --from MINUTE           with --chart: start the chart here, at one-second resolution
+  --to MINUTE             with --chart: end the chart here (default: --from + 60)
+  --seed N                seed of the random arrivals, start times and faults (default 1)
+  --seeds N               run seeds 1..N (or --seed..--seed+N-1) and report the spread of each figure
   --arrivals KIND         poisson (default) or deterministic
   --warmup-minutes N      minutes simulated before the trace and left out of the figures
-                          (default 60 for profiles, which repeat daily, 0 for traces)
+                          (default 60 for profiles, which repeat, 0 for traces)
   --help                  show this text
 `;
 
@@ -54,14 +61,32 @@ interface Options {
   config?: string;
   json: boolean;
   chart?: string;
+  compare?: string;
+  from?: number;
+  to?: number;
   seed: number;
+  seeds?: number;
   arrivals: ArrivalProcess;
   warmupMinutes?: number;
 }
 
-const VALUE_FLAGS = ['--trace', '--profile', '--config', '--chart', '--seed', '--arrivals', '--warmup-minutes'];
+const OPTIONS = {
+  'trace': { type: 'string' },
+  'profile': { type: 'string' },
+  'config': { type: 'string' },
+  'json': { type: 'boolean' },
+  'chart': { type: 'string' },
+  'compare': { type: 'string' },
+  'from': { type: 'string' },
+  'to': { type: 'string' },
+  'seed': { type: 'string' },
+  'seeds': { type: 'string' },
+  'arrivals': { type: 'string' },
+  'warmup-minutes': { type: 'string' },
+  'help': { type: 'boolean', short: 'h' },
+} as const;
 
-export function main(argv: readonly string[], io: CliIo): number {
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout(USAGE);
     return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
@@ -85,7 +110,7 @@ export function main(argv: readonly string[], io: CliIo): number {
     return EXIT_OK;
   }
   try {
-    return run(options, io);
+    return await run(options, io);
   } catch (e) {
     if (e instanceof TraceFormatError || e instanceof ConfigError || e instanceof FileError) {
       io.stderr(`${e.message}\n`);
@@ -96,24 +121,33 @@ export function main(argv: readonly string[], io: CliIo): number {
 }
 
 function parseOptions(args: readonly string[]): Options | 'help' {
-  const options: Options = { json: false, seed: 1, arrivals: ArrivalProcess.POISSON };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = splitFlag(args[i]);
-    if (flag === '--help' || flag === '-h') {
-      return 'help';
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(args).values;
+  } catch (e) {
+    throw new UsageError(parseArgsMessage(e as Error & { code?: string }));
+  }
+  if (values.help) {
+    return 'help';
+  }
+  const options: Options = {
+    trace: values.trace,
+    profile: values.profile,
+    config: values.config,
+    json: values.json ?? false,
+    chart: values.chart,
+    compare: values.compare,
+    from: values.from === undefined ? undefined : wholeNumber('--from', values.from),
+    to: values.to === undefined ? undefined : wholeNumber('--to', values.to),
+    seed: values.seed === undefined ? 1 : wholeNumber('--seed', values.seed),
+    seeds: values.seeds === undefined ? undefined : wholeNumber('--seeds', values.seeds),
+    arrivals: arrivalProcess(values.arrivals),
+    warmupMinutes: values['warmup-minutes'] === undefined ? undefined : wholeNumber('--warmup-minutes', values['warmup-minutes']),
+  };
+  for (const flag of ['trace', 'profile', 'config', 'chart', 'compare'] as const) {
+    if (options[flag] === '') {
+      throw new UsageError(`Option --${flag} needs a value.`);
     }
-    if (flag === '--json') {
-      options.json = true;
-      continue;
-    }
-    if (!VALUE_FLAGS.includes(flag)) {
-      throw new UsageError(`Unknown option "${args[i]}".`);
-    }
-    const value = inline ?? args[++i];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) {
-      throw new UsageError(`Option ${flag} needs a value.`);
-    }
-    setOption(options, flag, value);
   }
   if ((options.trace === undefined) === (options.profile === undefined)) {
     throw new UsageError('Give exactly one of --trace FILE.csv and --profile NAME.');
@@ -121,29 +155,47 @@ function parseOptions(args: readonly string[]): Options | 'help' {
   if (options.profile !== undefined && !isProfileName(options.profile)) {
     throw new UsageError(`Unknown profile "${options.profile}"; use one of ${PROFILE_NAMES.join(', ')}.`);
   }
+  if (options.seeds !== undefined && options.seeds < 1) {
+    throw new UsageError('--seeds "0" is not a number of seeds >= 1.');
+  }
+  if (options.seeds !== undefined && (options.chart !== undefined || options.compare !== undefined)) {
+    throw new UsageError('--chart and --compare draw one run; use --seed with them, not --seeds.');
+  }
+  if ((options.from !== undefined || options.to !== undefined) && options.chart === undefined && options.compare === undefined) {
+    throw new UsageError('--from and --to zoom a chart; give --chart or --compare too.');
+  }
+  if (options.from !== undefined && options.to !== undefined && options.to <= options.from) {
+    throw new UsageError(`--to ${options.to} must be after --from ${options.from}.`);
+  }
   return options;
 }
 
-function setOption(options: Options, flag: string, value: string): void {
-  switch (flag) {
-    case '--trace': options.trace = value; return;
-    case '--profile': options.profile = value; return;
-    case '--config': options.config = value; return;
-    case '--chart': options.chart = value; return;
-    case '--seed': options.seed = wholeNumber(flag, value); return;
-    case '--warmup-minutes': options.warmupMinutes = wholeNumber(flag, value); return;
-    case '--arrivals':
-      if (value !== ArrivalProcess.POISSON && value !== ArrivalProcess.DETERMINISTIC) {
-        throw new UsageError(`--arrivals "${value}" is not an arrival process; use poisson or deterministic.`);
-      }
-      options.arrivals = value;
-      return;
+/** util.parseArgs's errors, in this command's words. */
+function parseArgsMessage(error: Error & { code?: string }): string {
+  const option = /'(-[^' ]+)/.exec(error.message)?.[1] ?? '';
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `Unknown option "${option}".`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `Unexpected argument: ${error.message.replace(/^Unexpected argument '([^']*)'.*$/s, '"$1"')}.`;
+    default:
+      // A missing value, or one that starts with "-" (write --seed=-1 to pass it anyway).
+      return `Option ${option} needs a value.`;
   }
 }
 
-function splitFlag(arg: string): [string, string | undefined] {
-  const equals = arg.indexOf('=');
-  return arg.startsWith('--') && equals > 0 ? [arg.slice(0, equals), arg.slice(equals + 1)] : [arg, undefined];
+function parse(args: readonly string[]) {
+  return parseArgs({ args: [...args], options: OPTIONS, allowPositionals: false, strict: true });
+}
+
+function arrivalProcess(value: string | undefined): ArrivalProcess {
+  if (value === undefined) {
+    return ArrivalProcess.POISSON;
+  }
+  if (value !== ArrivalProcess.POISSON && value !== ArrivalProcess.DETERMINISTIC) {
+    throw new UsageError(`--arrivals "${value}" is not an arrival process; use poisson or deterministic.`);
+  }
+  return value;
 }
 
 function wholeNumber(flag: string, value: string): number {
@@ -156,38 +208,66 @@ function wholeNumber(flag: string, value: string): number {
 /** A file could not be read, parsed or written; the message names it. */
 class FileError extends Error {}
 
-function run(options: Options, io: CliIo): number {
+async function run(options: Options, io: CliIo): Promise<number> {
   const trace = loadTrace(options, io);
   const settings = loadSettings(options, io);
-  const progress = io.stderrIsTty && trace.rpsByMinute.length >= PROGRESS_FROM_MINUTES ? new ProgressBar(io.stderr, 'Simulating') : undefined;
-  const result = simulate(trace, settings, {
-    seed: options.seed,
-    arrivals: options.arrivals,
-    warmupMinutes: options.warmupMinutes,
-    onProgress: progress ? (fraction) => progress.update(fraction) : undefined,
-  });
-  progress?.done();
-  const report = buildReport(result);
-  if (options.chart !== undefined) {
-    writeFile(io, options.chart, renderChart(result));
+  const seeds = Array.from({ length: options.seeds ?? 1 }, (_, i) => options.seed + i);
+  const progress = io.stderrIsTty && trace.rpsByMinute.length * seeds.length >= PROGRESS_FROM_MINUTES ? new ProgressBar(io.stderr, 'Simulating') : undefined;
+  const zoom = zoomWindow(options, trace);
+  const runs = [];
+  for (const [index, seed] of seeds.entries()) {
+    runs.push(await simulate(trace, settings, {
+      seed,
+      arrivals: options.arrivals,
+      warmupMinutes: options.warmupMinutes,
+      detail: zoom,
+      onProgress: progress ? (fraction) => progress.update((index + fraction) / seeds.length) : undefined,
+    }));
   }
-  io.stdout(options.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
-  if (options.chart !== undefined && !options.json) {
-    io.stdout(`Chart written to ${options.chart}\n`);
+  progress?.done();
+  const reports = runs.map(buildReport);
+  if (options.chart !== undefined) {
+    writeFile(io, options.chart, renderChart(runs[0], zoom));
+  }
+  if (options.compare !== undefined) {
+    writeFile(io, options.compare, renderComparison(runs[0], zoom));
+  }
+  if (reports.length > 1) {
+    const spread = spreadReport(reports);
+    io.stdout(options.json ? JSON.stringify(spread, null, 2) + '\n' : formatSpread(spread));
+  } else {
+    io.stdout(options.json ? JSON.stringify(reports[0], null, 2) + '\n' : formatReport(reports[0]));
+  }
+  for (const file of [options.chart, options.compare]) {
+    if (file !== undefined && !options.json) {
+      io.stdout(`Chart written to ${file}\n`);
+    }
   }
   return EXIT_OK;
 }
 
+/** The minutes a zoomed chart shows, or undefined for the whole run. */
+function zoomWindow(options: Options, trace: Trace): { fromMinute: number; toMinute: number } | undefined {
+  if (options.from === undefined && options.to === undefined) {
+    return undefined;
+  }
+  const fromMinute = Math.min(options.from ?? 0, Math.max(0, trace.rpsByMinute.length - 1));
+  const toMinute = Math.min(trace.rpsByMinute.length, options.to ?? fromMinute + 60);
+  return { fromMinute, toMinute: Math.max(fromMinute + 1, toMinute) };
+}
+
 function loadTrace(options: Options, io: CliIo): Trace {
   if (options.profile !== undefined) {
-    return profileTrace(options.profile as Parameters<typeof profileTrace>[0]);
+    return profileTrace(options.profile as ProfileName);
   }
   return parseTraceCsv(readFile(io, options.trace!, 'trace'), options.trace!);
 }
 
+/** Settings from --config, with a scenario's faults when the config file names none. */
 function loadSettings(options: Options, io: CliIo): SimulationSettings {
+  const faults = options.profile === undefined ? undefined : scenarioFaults(options.profile as ProfileName);
   if (options.config === undefined) {
-    return resolveSettings({});
+    return resolveSettings(faults ? { faults } : {});
   }
   const text = readFile(io, options.config, 'config');
   let parsed: unknown;
@@ -197,13 +277,18 @@ function loadSettings(options: Options, io: CliIo): SimulationSettings {
     throw new FileError(`${options.config}: not valid JSON: ${(e as Error).message}`);
   }
   try {
-    return resolveSettings(parsed);
+    const withFaults = faults && isObject(parsed) && parsed.faults === undefined ? { ...parsed, faults } : parsed;
+    return resolveSettings(withFaults);
   } catch (e) {
     if (e instanceof ConfigError) {
       throw new FileError(`${options.config}: ${e.problems.join('; ')}`);
     }
     throw e;
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readFile(io: CliIo, path: string, what: string): string {

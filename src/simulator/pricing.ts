@@ -17,7 +17,7 @@ import { HOURS_PER_MONTH } from '../cost/idle-cost';
 export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
 /** AWS writes GB on its bills but counts binary gigabytes (see the cloudwatch-logs source in prices.json). */
-const BYTES_PER_BILLED_GB = 2 ** 30;
+export const BYTES_PER_BILLED_GB = 2 ** 30;
 
 /** Requests the load balancer routed during one hour, by side. */
 export interface HourTraffic {

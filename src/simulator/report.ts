@@ -1,24 +1,27 @@
 /**
  * What a simulation reports: the JSON document of `simulate --json` and the table printed without it.
  */
+import { Faults } from './faults';
 import { CostBreakdown, monthlyCost } from './pricing';
-import { SimulationRun, STRATEGIES, StrategyName, StrategyRun, Transition } from './simulate';
+import { FAILURE_CAUSES, FailureCause, FailuresByCause, FaultWindow, SimulationRun, STRATEGIES, StrategyRun, Transition } from './simulate';
+import { HOURS_PER_MONTH } from '../cost/idle-cost';
 
 export interface StrategyReport {
-  /** Cost over the trace scaled to 30 days, USD. */
+  /** Cost over the trace scaled to a month of 730 hours, USD. */
   readonly monthlyCostUsd: number;
   /** Requests offered by the trace. */
   readonly requests: number;
   readonly served: number;
-  /** throttled + queueTimeouts + unhealthyRouted; served + failed = requests. */
+  /** Sum of `failedByCause`; served + failed = requests. */
   readonly failed: number;
+  /** Every cause, zeros included. */
+  readonly failedByCause: FailuresByCause;
   readonly coldStarts: number;
-  /** Of served requests; null when none was served. */
+  /** Of served requests, within 1 %; null when none was served. */
   readonly p50LatencyMs: number | null;
   readonly p99LatencyMs: number | null;
-  readonly throttledRequests: number;
-  readonly queueTimeoutRequests: number;
-  /** Requests the load balancer sent to the Fargate target group while it had no healthy target. */
+  readonly p999LatencyMs: number | null;
+  /** Requests sent to the Fargate target group while it had no healthy target, beyond the faults' own share. */
   readonly unhealthyRoutedRequests: number;
   readonly peakLambdaConcurrency: number;
   readonly peakTasks: number;
@@ -34,8 +37,11 @@ export interface TransitionReport extends Transition {
 
 export interface TransitionSummary {
   readonly scaleOuts: number;
+  /** Scale-outs that reached the full shift. */
+  readonly fullShifts: number;
   readonly medianAlarmToFirstFargateWeightS: number | null;
   readonly medianAlarmToFullShiftS: number | null;
+  readonly worstAlarmToFullShiftS: number | null;
   readonly medianFirstHealthyTargetToFirstFargateWeightS: number | null;
 }
 
@@ -43,6 +49,21 @@ export interface HybridReport extends StrategyReport {
   readonly transitions: TransitionReport[];
   readonly transitionSummary: TransitionSummary;
   readonly controllerDecisions: number;
+  readonly weightChanges: number;
+  /** Failures the injected faults cause before the controller can see them (see FaultWindow). */
+  readonly faultFailures: number;
+  readonly faultWindows: FaultWindow[];
+  readonly controllerIncidents: { readonly lostEvents: number; readonly failedCalls: number; readonly failedInvocations: number };
+}
+
+/** The figures the hybrid is judged by. */
+export interface Comparison {
+  /** Hybrid cost over the cheaper of Lambda only and Fargate only. */
+  readonly hybridToCheaperSingle: number;
+  /** Hybrid cost over the oracle's (null when the oracle was not run). */
+  readonly hybridToOracle: number | null;
+  /** Hybrid failures beyond Lambda only's and beyond the faults' own share (0 when none). */
+  readonly hybridExtraFailures: number;
 }
 
 export interface SimulationReport {
@@ -52,19 +73,38 @@ export interface SimulationReport {
     readonly seed: number;
     readonly arrivals: string;
     readonly warmupMinutes: number;
-    readonly costsScaledToDays: 30;
+    readonly costsScaledToHours: number;
+    readonly faults: Faults;
   };
   readonly strategies: {
     readonly lambdaOnly: StrategyReport;
     readonly fargateOnly: StrategyReport;
     readonly hybrid: HybridReport;
+    readonly oracle?: StrategyReport;
   };
+  readonly comparison: Comparison;
 }
 
 export function buildReport(run: SimulationRun): SimulationReport {
-  const strategy = (name: StrategyName) => strategyReport(run, run.strategies[name]);
+  const strategy = (result: StrategyRun) => strategyReport(run, result);
   const hybrid = run.strategies.hybrid;
   const transitions = (hybrid.transitions ?? []).map(transitionReport);
+  const reports = {
+    lambdaOnly: strategy(run.strategies.lambdaOnly),
+    fargateOnly: strategy(run.strategies.fargateOnly),
+    hybrid: {
+      ...strategy(hybrid),
+      transitions,
+      transitionSummary: summarize(transitions),
+      controllerDecisions: hybrid.controllerDecisions ?? 0,
+      weightChanges: hybrid.weightChanges?.length ?? 0,
+      faultFailures: hybrid.faultFailures ?? 0,
+      faultWindows: hybrid.faultWindows ?? [],
+      controllerIncidents: hybrid.controllerIncidents ?? { lostEvents: 0, failedCalls: 0, failedInvocations: 0 },
+    },
+    ...(run.strategies.oracle ? { oracle: strategy(run.strategies.oracle) } : {}),
+  };
+  const cheaper = Math.min(reports.lambdaOnly.monthlyCostUsd, reports.fargateOnly.monthlyCostUsd);
   return {
     simulation: {
       trace: run.trace.name,
@@ -72,17 +112,14 @@ export function buildReport(run: SimulationRun): SimulationReport {
       seed: run.seed,
       arrivals: run.arrivals,
       warmupMinutes: run.warmupMinutes,
-      costsScaledToDays: 30,
+      costsScaledToHours: HOURS_PER_MONTH,
+      faults: run.settings.faults,
     },
-    strategies: {
-      lambdaOnly: strategy('lambdaOnly'),
-      fargateOnly: strategy('fargateOnly'),
-      hybrid: {
-        ...strategy('hybrid'),
-        transitions,
-        transitionSummary: summarize(transitions),
-        controllerDecisions: hybrid.controllerDecisions ?? 0,
-      },
+    strategies: reports,
+    comparison: {
+      hybridToCheaperSingle: ratio(reports.hybrid.monthlyCostUsd, cheaper),
+      hybridToOracle: reports.oracle ? ratio(reports.hybrid.monthlyCostUsd, reports.oracle.monthlyCostUsd) : null,
+      hybridExtraFailures: Math.max(0, reports.hybrid.failed - reports.hybrid.faultFailures - reports.lambdaOnly.failed),
     },
   };
 }
@@ -94,17 +131,21 @@ function strategyReport(run: SimulationRun, result: StrategyRun): StrategyReport
     requests: result.requests,
     served: result.served,
     failed: result.failed,
+    failedByCause: { ...result.failedByCause },
     coldStarts: result.coldStarts,
     p50LatencyMs: result.p50LatencyMs,
     p99LatencyMs: result.p99LatencyMs,
-    throttledRequests: result.throttled,
-    queueTimeoutRequests: result.queueTimeouts,
+    p999LatencyMs: result.p999LatencyMs,
     unhealthyRoutedRequests: result.unhealthyRouted,
     peakLambdaConcurrency: result.peakLambdaConcurrency,
     peakTasks: result.peakTasks,
     fargateTaskHours: Math.round((result.usage.fargateTaskSeconds / 3600) * 100) / 100,
     costBreakdown: Object.fromEntries(Object.entries(cost.costBreakdown).map(([key, value]) => [key, usd(value)])) as unknown as CostBreakdown,
   };
+}
+
+function ratio(value: number, reference: number): number {
+  return reference > 0 ? Math.round((value / reference) * 1000) / 1000 : 0;
 }
 
 function transitionReport(transition: Transition): TransitionReport {
@@ -120,10 +161,18 @@ function transitionReport(transition: Transition): TransitionReport {
 function summarize(transitions: TransitionReport[]): TransitionSummary {
   return {
     scaleOuts: transitions.length,
+    fullShifts: transitions.filter((t) => t.fullShiftAtS !== null).length,
+    worstAlarmToFullShiftS: worst(transitions.map((t) => t.alarmToFullShiftS)),
     medianAlarmToFirstFargateWeightS: median(transitions.map((t) => t.alarmToFirstFargateWeightS)),
     medianAlarmToFullShiftS: median(transitions.map((t) => t.alarmToFullShiftS)),
     medianFirstHealthyTargetToFirstFargateWeightS: median(transitions.map((t) => t.firstHealthyTargetToFirstFargateWeightS)),
   };
+}
+
+/** Largest of the known values; null when there are none. */
+export function worst(values: ReadonlyArray<number | null>): number | null {
+  const known = values.filter((value): value is number => value !== null);
+  return known.length === 0 ? null : Math.max(...known);
 }
 
 /** Median of the known values; null when there are none. */
@@ -135,6 +184,14 @@ export function median(values: ReadonlyArray<number | null>): number | null {
   const middle = Math.floor(known.length / 2);
   return known.length % 2 === 1 ? known[middle] : (known[middle - 1] + known[middle]) / 2;
 }
+
+const CAUSE_LABELS: Record<FailureCause, string> = {
+  lambdaThrottled: 'throttled by Lambda',
+  fargateOverloaded: 'timed out in an overloaded task',
+  noTarget: 'no registered target (503)',
+  deadTarget: 'sent to a crashed or failing task',
+  injectedError: 'injected Fargate 5xx',
+};
 
 const BREAKDOWN_LABELS: Record<keyof CostBreakdown, string> = {
   loadBalancerHoursUsd: 'Load balancer hours',
@@ -153,8 +210,9 @@ const BREAKDOWN_LABELS: Record<keyof CostBreakdown, string> = {
 /** The human-readable report: one column per strategy, then the hybrid's scale-outs. */
 export function formatReport(report: SimulationReport): string {
   const { simulation, strategies } = report;
-  const columns = STRATEGIES.map((name) => strategies[name]);
-  const rows: string[][] = [['', ...STRATEGIES]];
+  const names = STRATEGIES.filter((name) => strategies[name] !== undefined);
+  const columns = names.map((name) => strategies[name]!);
+  const rows: string[][] = [['', ...names]];
   const row = (label: string, value: (s: StrategyReport) => string) => rows.push([label, ...columns.map(value)]);
   row('Monthly cost (USD)', (s) => s.monthlyCostUsd.toFixed(2));
   for (const key of Object.keys(BREAKDOWN_LABELS) as (keyof CostBreakdown)[]) {
@@ -163,24 +221,49 @@ export function formatReport(report: SimulationReport): string {
   row('Requests offered', (s) => count(s.requests));
   row('Served', (s) => count(s.served));
   row('Failed', (s) => count(s.failed));
-  row('  throttled by Lambda', (s) => count(s.throttledRequests));
-  row('  timed out in a task queue', (s) => count(s.queueTimeoutRequests));
-  row('  sent to no healthy target', (s) => count(s.unhealthyRoutedRequests));
+  for (const cause of FAILURE_CAUSES) {
+    row(`  ${CAUSE_LABELS[cause]}`, (s) => count(s.failedByCause[cause]));
+  }
+  row('Sent to no healthy target (beyond faults)', (s) => count(s.unhealthyRoutedRequests));
   row('Cold starts', (s) => `${count(s.coldStarts)} (${percent(s.coldStarts, s.served)})`);
-  row('p50 / p99 latency (ms)', (s) => `${s.p50LatencyMs ?? '-'} / ${s.p99LatencyMs ?? '-'}`);
+  row('p50 / p99 / p99.9 latency (ms)', (s) => `${s.p50LatencyMs ?? '-'} / ${s.p99LatencyMs ?? '-'} / ${s.p999LatencyMs ?? '-'}`);
   row('Peak Lambda concurrency', (s) => count(s.peakLambdaConcurrency));
   row('Peak tasks / task-hours', (s) => `${s.peakTasks} / ${s.fargateTaskHours.toFixed(1)}`);
 
   const hours = (simulation.minutes / 60).toFixed(1);
   const lines = [
     `Simulated ${simulation.trace}: ${simulation.minutes} minutes (${hours} h), seed ${simulation.seed}, ${simulation.arrivals} arrivals, `
-      + `${simulation.warmupMinutes} minutes of warm-up. Costs are scaled to 30 days.`,
+      + `${simulation.warmupMinutes} minutes of warm-up. Costs are scaled to a month of ${simulation.costsScaledToHours} hours.`,
     '',
     ...table(rows),
+    '',
+    formatComparison(report),
+    ...formatFaults(strategies.hybrid),
     '',
     ...formatTransitions(strategies.hybrid),
   ];
   return lines.join('\n') + '\n';
+}
+
+function formatComparison(report: SimulationReport): string {
+  const { comparison } = report;
+  const oracle = comparison.hybridToOracle === null ? '' : `, hybrid / oracle ${comparison.hybridToOracle.toFixed(3)}`;
+  return `Hybrid / cheaper single ${comparison.hybridToCheaperSingle.toFixed(3)}${oracle}; `
+    + `hybrid failures beyond Lambda only and the faults' own share: ${count(comparison.hybridExtraFailures)}.`;
+}
+
+function formatFaults(hybrid: HybridReport): string[] {
+  if (hybrid.faultWindows.length === 0 && hybrid.controllerIncidents.lostEvents + hybrid.controllerIncidents.failedCalls === 0) {
+    return [];
+  }
+  const incidents = hybrid.controllerIncidents;
+  const lines = [`Faults: ${count(hybrid.faultFailures)} failures before the controller could see them; `
+    + `${incidents.lostEvents} lost events, ${incidents.failedCalls} failed AWS calls, ${incidents.failedInvocations} failed invocations.`];
+  for (const w of hybrid.faultWindows) {
+    lines.push(`  ${w.fault}: onset ${clock(w.onsetS)}, observable ${w.observableS === null ? 'never' : `+${Math.round(w.observableS - w.onsetS)} s`}, `
+      + `${count(w.failures)} failures`);
+  }
+  return lines;
 }
 
 function formatTransitions(hybrid: HybridReport): string[] {
@@ -190,7 +273,8 @@ function formatTransitions(hybrid: HybridReport): string[] {
   }
   const lines = [
     `Hybrid: ${summary.scaleOuts} scale-out(s); median scale-out alarm -> first Fargate weight ${seconds(summary.medianAlarmToFirstFargateWeightS)}, `
-      + `-> full shift ${seconds(summary.medianAlarmToFullShiftS)}; first healthy target -> first weight ${seconds(summary.medianFirstHealthyTargetToFirstFargateWeightS)}.`,
+      + `-> full shift ${seconds(summary.medianAlarmToFullShiftS)} (worst ${seconds(summary.worstAlarmToFullShiftS)}, ${summary.fullShifts} full); `
+      + `${hybrid.weightChanges} weight changes; first healthy target -> first weight ${seconds(summary.medianFirstHealthyTargetToFirstFargateWeightS)}.`,
     '',
   ];
   const rows = [['alarm at', 'first healthy', 'first weight', 'full shift', 'tasks']];

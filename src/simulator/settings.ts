@@ -3,6 +3,7 @@
  * Defaults come from timings.json (timings, workload, scaling) and src/cost/prices.json (prices); a config file
  * overrides any of them. Validation mirrors the construct's, so a config the construct would reject is rejected here.
  */
+import { Faults, resolveFaults } from './faults';
 import { Spread } from './random';
 import timingsJson from './timings.json';
 import { DEFAULT_CONTROLLER_CONFIG, validateControllerConfig } from '../controller/decision';
@@ -63,6 +64,8 @@ export interface SimulationSettings {
   readonly workload: WorkloadSettings;
   readonly aws: AwsTimings;
   readonly prices: Prices;
+  /** Faults injected into the run; none by default. */
+  readonly faults: Faults;
 }
 
 export class ConfigError extends Error {
@@ -95,7 +98,7 @@ const WORKLOAD_KEYS = [
   'bytesPerRequest', 'requestsPerConnection', 'lambdaPlatformLogBytesPerInvocation', 'appLogBytesPerRequest',
 ] as const;
 
-const TOP_LEVEL_KEYS = ['scaling', 'workload', 'prices'];
+const TOP_LEVEL_KEYS = ['scaling', 'workload', 'prices', 'faults'];
 
 /** The settings of a default HybridAlbService with the default workload. */
 export function defaultSettings(): SimulationSettings {
@@ -103,7 +106,7 @@ export function defaultSettings(): SimulationSettings {
 }
 
 /**
- * Settings from a parsed config file: `{ scaling?, workload?, prices? }`, each a partial override of the defaults.
+ * Settings from a parsed config file: `{ scaling?, workload?, prices?, faults? }`, each a partial override of the defaults.
  * Throws a ConfigError listing every problem found.
  */
 export function resolveSettings(config: unknown): SimulationSettings {
@@ -118,10 +121,11 @@ export function resolveSettings(config: unknown): SimulationSettings {
   const scaling = resolveScaling(scalingInput, problems);
   const workload = resolveWorkload(workloadInput, problems);
   const prices = mergePrices(DEFAULT_PRICES, root.prices ?? {}, 'prices', problems) as Prices;
+  const faults = resolveFaults(root.faults, problems);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
-  return { scaling, workload, aws: AWS_TIMINGS, prices };
+  return { scaling, workload, aws: AWS_TIMINGS, prices, faults };
 }
 
 function resolveScaling(input: Record<string, unknown>, problems: string[]): ScalingSettings {

@@ -16,8 +16,8 @@ import {
 import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { apply, awsDependencies, ControllerClients, ControllerEnv, observe, readEnv } from '../../src/controller/runtime/aws-adapter';
 import { ControllerDependencies, runController } from '../../src/controller/invocation';
+import { apply, awsDependencies, ControllerClients, ControllerEnv, observe, readEnv } from '../../src/controller/runtime/aws-adapter';
 import { handler } from '../../src/controller/runtime/controller.lambda';
 import { Action, ControllerConfig, Decision, ObservedState } from '../../src/controller/types';
 

@@ -27,10 +27,10 @@ import {
 import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge';
 import { hasPython, MotoServer, startMoto } from './emulator/moto-server';
 import { createWorld, emulatorClients, REGION, syncTargetsWithDesiredCount, World } from './emulator/world';
-import { awsDependencies, ControllerClients, readEnv } from '../../src/controller/runtime/aws-adapter';
-import { ControllerContext, ControllerDependencies, ControllerEvent, runController } from '../../src/controller/invocation';
-import { handler } from '../../src/controller/runtime/controller.lambda';
 import { decide } from '../../src/controller/decision';
+import { ControllerContext, ControllerDependencies, ControllerEvent, runController } from '../../src/controller/invocation';
+import { awsDependencies, ControllerClients, readEnv } from '../../src/controller/runtime/aws-adapter';
+import { handler } from '../../src/controller/runtime/controller.lambda';
 import { marksFromTags } from '../../src/controller/runtime/marks';
 import { ControllerConfig } from '../../src/controller/types';
 

@@ -1,5 +1,5 @@
 import * as decision from '../../src/controller/decision';
-import { MetricAlarm, MetricStore } from '../../src/simulator/model/cloudwatch';
+import { MetricAlarm, MetricStore, SecondSample } from '../../src/simulator/model/cloudwatch';
 import { SimulatedController } from '../../src/simulator/model/controller';
 import { FargateService } from '../../src/simulator/model/fargate-service';
 import { seededRandom } from '../../src/simulator/random';
@@ -7,11 +7,29 @@ import { ConfigError, defaultSettings, resolveSettings } from '../../src/simulat
 
 const settings = defaultSettings();
 
+/** One second's metrics with everything 0 but what is given. */
+function sampleOf(values: Partial<SecondSample>): SecondSample {
+  return {
+    albRequests: 0,
+    lambdaRequests: 0,
+    fargateRequests: 0,
+    fargateTarget5xx: 0,
+    fargateConnectionErrors: 0,
+    elb5xx: 0,
+    lambdaThrottles: 0,
+    lambdaErrors: 0,
+    fargateResponseMsSum: 0,
+    lambdaResponseMsSum: 0,
+    healthyTargets: 0,
+    ...values,
+  };
+}
+
 describe('CloudWatch', () => {
   /** Requests per minute from minute 0; publication delay 90 s (the default). */
   function storeWith(requestsPerMinute: number[]): MetricStore {
     const store = new MetricStore(0, requestsPerMinute.length + 10, 90);
-    requestsPerMinute.forEach((requests, minute) => store.record(minute * 60, requests, 0, 0, 0));
+    requestsPerMinute.forEach((requests, minute) => store.record(minute * 60, sampleOf({ albRequests: requests })));
     return store;
   }
 
@@ -77,34 +95,36 @@ describe('FargateService', () => {
   test('a task runs after its start time and takes requests once it passed two health checks 5 s apart', () => {
     const fargate = service();
     fargate.setDesiredCount(1, 0);
-    expect(fargate.counts(59)).toEqual({ desired: 1, running: 0, healthy: 0 });
+    expect(fargate.counts(59)).toEqual({ desired: 1, running: 0, healthy: 0, unhealthy: 0 });
     expect(fargate.counts(60)).toMatchObject({ running: 1, healthy: 0 });
     // First check within 5 s of registering, the second 5 s later.
     expect(fargate.counts(65)).toMatchObject({ healthy: 0 });
     expect(fargate.counts(70)).toMatchObject({ healthy: 1 });
   });
 
-  test('requests sent while no target is healthy fail as unhealthy-routed', () => {
+  test('requests sent while the group has no healthy or unhealthy target fail with no target (503)', () => {
     const fargate = service();
     fargate.setDesiredCount(1, 0);
-    expect(fargate.serve(30, 7)).toEqual({ served: 0, timedOut: 0, unhealthyRouted: 7, waitMs: 0 });
-    expect(fargate.serve(80, 7)).toMatchObject({ served: 7, unhealthyRouted: 0, waitMs: 0 });
+    expect(fargate.serve(30, 7)).toEqual({
+      served: 0, overloaded: 0, noTarget: 7, deadTarget: 0, connectionErrors: 0, injectedErrors: 0, waitMs: 0, capacityRps: 0,
+    });
+    expect(fargate.serve(80, 7)).toMatchObject({ served: 7, noTarget: 0, waitMs: 0, capacityRps: 100 });
   });
 
   test('requests beyond capacity queue and wait; beyond the queue timeout they fail', () => {
     const fargate = service();
     fargate.startSteady(1, 0);
     // 100 requests/s per task, 30 s queue: 3,000 may wait.
-    expect(fargate.serve(1, 150)).toMatchObject({ served: 150, timedOut: 0 });
+    expect(fargate.serve(1, 150)).toMatchObject({ served: 150, overloaded: 0 });
     expect(fargate.serve(2, 100).waitMs).toBeCloseTo(500, 0);
-    expect(fargate.serve(3, 10_000)).toMatchObject({ timedOut: 10_000 + 50 - 100 - 3000 });
+    expect(fargate.serve(3, 10_000)).toMatchObject({ overloaded: 10_000 + 50 - 100 - 3000 });
   });
 
   test('scaling in deregisters healthy tasks, which drain for the deregistration delay before they stop', () => {
     const fargate = service();
     fargate.startSteady(2, 0);
     fargate.setDesiredCount(1, 100);
-    expect(fargate.counts(100)).toEqual({ desired: 1, running: 2, healthy: 1 });
+    expect(fargate.counts(100)).toEqual({ desired: 1, running: 2, healthy: 1, unhealthy: 0 });
     fargate.tick(114);
     expect(fargate.counts(114).running).toBe(2);
     fargate.tick(115);
@@ -131,18 +151,19 @@ describe('FargateService', () => {
 
 describe('SimulatedController', () => {
   /** Seconds after the first decision of every decision made when two events arrive together, the service at rest. */
-  function decisionSeconds(serializeController: boolean): number[] {
+  async function decisionSeconds(serializeController: boolean): Promise<number[]> {
     const custom = resolveSettings({ scaling: { serializeController } });
     const store = new MetricStore(0, 10, 90);
     const tracking = { requestsPerTaskPerMinute: 3000, minCapacity: 0, maxCapacity: 10 };
     const fargate = new FargateService(custom.workload, custom.aws, seededRandom(1), tracking, store, 0);
-    const controller = new SimulatedController(custom, { lambdaWeight: 100, fargateWeight: 0 }, fargate, store, 0, 0);
+    const random = { events: seededRandom(2), api: seededRandom(3) };
+    const controller = new SimulatedController(custom, { lambdaWeight: 100, fargateWeight: 0 }, fargate, store, 0, 0, random);
     const spy = jest.spyOn(decision, 'decide');
     try {
       controller.modeChanged(0);
       controller.modeChanged(0);
-      for (let second = 0; second < 30; second++) {
-        controller.tick(second);
+      for (let now = 0; now < 30; now++) {
+        await controller.tick(now);
       }
       return spy.mock.calls.map(([observed]) => (observed.nowMs - spy.mock.calls[0][0].nowMs) / 1000);
     } finally {
@@ -150,13 +171,13 @@ describe('SimulatedController', () => {
     }
   }
 
-  test('with reserved concurrency 1, an event that arrives during an invocation is retried after it, 1 s later at first', () => {
+  test('with reserved concurrency 1, an event that arrives during an invocation is retried after it, 1 s later at first', async () => {
     // The first invocation decides the service is at rest and ends after its 1 s decision; the second was throttled meanwhile.
-    expect(decisionSeconds(true)).toEqual([0, 1]);
+    expect(await decisionSeconds(true)).toEqual([0, 1]);
   });
 
-  test('without it, invocations overlap', () => {
-    expect(decisionSeconds(false)).toEqual([0, 0]);
+  test('without it, invocations overlap', async () => {
+    expect(await decisionSeconds(false)).toEqual([0, 0]);
   });
 });
 

@@ -20,15 +20,15 @@ const ALARM_MONTH_USD = 0.1;
 const SETTINGS = resolveSettings({ prices: PRICES, workload: { requestDurationMs: { mean: 100, spread: 0 } } });
 
 /** One hour at a constant rate, deterministic arrivals, after an hour of the same load (so Lambda is warm). */
-function steadyHour(rps: number): Record<'lambdaOnly' | 'fargateOnly' | 'hybrid', StrategyReport> {
+async function steadyHour(rps: number): Promise<Record<'lambdaOnly' | 'fargateOnly' | 'hybrid', StrategyReport>> {
   const trace = { name: `${rps} rps`, rpsByMinute: new Array(60).fill(rps), repeats: true };
-  return buildReport(simulate(trace, SETTINGS, { arrivals: ArrivalProcess.DETERMINISTIC, warmupMinutes: 60 })).strategies;
+  return buildReport(await simulate(trace, SETTINGS, { arrivals: ArrivalProcess.DETERMINISTIC, warmupMinutes: 60 })).strategies;
 }
 
 describe('cost arithmetic', () => {
-  test('an idle day costs the fixed items only: load balancer hours, its two public IPv4 addresses, alarms (and a task for Fargate only)', () => {
+  test('an idle day costs the fixed items only: load balancer hours, its two public IPv4 addresses, alarms (and a task for Fargate only)', async () => {
     const trace = { name: 'idle', rpsByMinute: new Array(1440).fill(0), repeats: true };
-    const strategies = buildReport(simulate(trace, SETTINGS, { warmupMinutes: 60 })).strategies;
+    const strategies = buildReport(await simulate(trace, SETTINGS, { warmupMinutes: 60 })).strategies;
     const fixed = MONTH_HOURS * (0.02 + 2 * 0.005); // 21.90
 
     expect(strategies.lambdaOnly.monthlyCostUsd).toBeCloseTo(fixed, 4);
@@ -42,24 +42,31 @@ describe('cost arithmetic', () => {
   });
 
   describe('a steady 10 requests/s (36,000 an hour), scaled from one hour to 730', () => {
-    const strategies = steadyHour(10);
+    let strategies: Awaited<ReturnType<typeof steadyHour>>;
+    beforeAll(async () => {
+      strategies = await steadyHour(10);
+    });
     const requestsPerMonth = 36_000 * MONTH_HOURS;
     const fixed = MONTH_HOURS * (0.02 + 2 * 0.005);
     // LCU: 0.08 for new connections (36,000 / 5 / 3,600 s / 25), processed bytes 0.18 GB an hour: 0.45 LCU for Lambda, 0.18 for tasks.
     const lambdaLcu = MONTH_HOURS * 0.45 * 0.01;
     const fargateLcu = MONTH_HOURS * 0.18 * 0.01;
+    // Logs at $0.50 per GiB: Lambda writes 270 platform + 150 app bytes per request, a task 150 app bytes.
+    const lambdaLogs = (requestsPerMonth * (270 + 150) / 2 ** 30) * 0.5; // 5.140
+    const fargateLogs = (requestsPerMonth * 150 / 2 ** 30) * 0.5; // 1.836
 
-    test('Lambda only: requests at $0.20 per million and 0.1 GB-s each at 1024 MB', () => {
+    test('Lambda only: requests at $0.20 per million and 0.1 GB-s each at 1024 MB', async () => {
       const lambda = strategies.lambdaOnly;
       expect(lambda.served).toBe(36_000);
       expect(lambda.coldStarts).toBe(0);
       expect(lambda.costBreakdown.lambdaRequestsUsd).toBeCloseTo(requestsPerMonth * 0.2 / 1e6, 4); // 5.256
       expect(lambda.costBreakdown.lambdaDurationUsd).toBeCloseTo(requestsPerMonth * 0.1 * 0.00002, 4); // 52.56
       expect(lambda.costBreakdown.loadBalancerLcuUsd).toBeCloseTo(lambdaLcu, 4); // 3.285
-      expect(lambda.monthlyCostUsd).toBeCloseTo(fixed + 5.256 + 52.56 + lambdaLcu, 3); // 83.001
+      expect(lambda.costBreakdown.logsIngestionUsd).toBeCloseTo(lambdaLogs, 4);
+      expect(lambda.monthlyCostUsd).toBeCloseTo(fixed + 5.256 + 52.56 + lambdaLcu + lambdaLogs, 3); // 88.141
     });
 
-    test('Fargate only: one task (600 requests/min is under one task\'s 3,000) all month', () => {
+    test('Fargate only: one task (600 requests/min is under one task\'s 3,000) all month', async () => {
       const fargate = strategies.fargateOnly;
       expect(fargate.served).toBe(36_000);
       expect(fargate.fargateTaskHours).toBe(1);
@@ -67,10 +74,11 @@ describe('cost arithmetic', () => {
       expect(fargate.costBreakdown.fargateMemoryUsd).toBeCloseTo(MONTH_HOURS * 0.004, 4); // 2.92
       expect(fargate.costBreakdown.fargatePublicIpv4Usd).toBeCloseTo(MONTH_HOURS * 0.005, 4); // 3.65
       expect(fargate.costBreakdown.loadBalancerLcuUsd).toBeCloseTo(fargateLcu, 4); // 1.314
-      expect(fargate.monthlyCostUsd).toBeCloseTo(fixed + 14.6 + 2.92 + 3.65 + fargateLcu + 2 * ALARM_MONTH_USD, 3); // 44.584
+      expect(fargate.costBreakdown.logsIngestionUsd).toBeCloseTo(fargateLogs, 4);
+      expect(fargate.monthlyCostUsd).toBeCloseTo(fixed + 14.6 + 2.92 + 3.65 + fargateLcu + 2 * ALARM_MONTH_USD + fargateLogs, 3); // 46.420
     });
 
-    test('hybrid: below the scale-out threshold it is Lambda only plus the six alarms', () => {
+    test('hybrid: below the scale-out threshold it is Lambda only plus the six alarms', async () => {
       const hybrid = strategies.hybrid;
       expect(hybrid.fargateTaskHours).toBe(0);
       expect(hybrid.costBreakdown.controllerUsd).toBe(0);
@@ -78,19 +86,19 @@ describe('cost arithmetic', () => {
     });
   });
 
-  test('cold starts bill their init time at the function memory (container images bill INIT)', () => {
+  test('cold starts bill their init time at the function memory (container images bill INIT)', async () => {
     const settings = resolveSettings({
       prices: PRICES,
       workload: { requestDurationMs: { mean: 100, spread: 0 }, lambdaColdStartMs: { mean: 1000, spread: 0 } },
     });
     const trace = { name: 'one minute', rpsByMinute: [1], repeats: false };
-    const lambda = buildReport(simulate(trace, settings, { arrivals: ArrivalProcess.DETERMINISTIC })).strategies.lambdaOnly;
+    const lambda = buildReport(await simulate(trace, settings, { arrivals: ArrivalProcess.DETERMINISTIC })).strategies.lambdaOnly;
     expect(lambda.coldStarts).toBe(1);
     // 60 requests of 0.1 s and one 1 s init, at 1 GB, for one minute scaled to 43,800 minutes (730 hours): 6.132.
     expect(lambda.costBreakdown.lambdaDurationUsd).toBeCloseTo((60 * 0.1 + 1) * 0.00002 * 43_800, 6);
   });
 
-  test('LCUs are billed per hour on the larger dimension', () => {
+  test('LCUs are billed per hour on the larger dimension', async () => {
     const settings = resolveSettings({ workload: { bytesPerRequest: 1000, requestsPerConnection: 5 } });
     // 450,000 requests to tasks: 1 new-connection LCU (450,000 / 5 / 3,600 s / 25) against 0.45 GB processed.
     expect(lcuHours([{ lambdaRequests: 0, fargateRequests: 450_000 }], settings)).toBeCloseTo(1, 6);
@@ -100,7 +108,7 @@ describe('cost arithmetic', () => {
     expect(lcuHours(twoHours, settings)).toBeCloseTo(2.125, 6);
   });
 
-  test('the breakdown sums to the monthly cost', () => {
+  test('the breakdown sums to the monthly cost', async () => {
     const usage: Usage = {
       seconds: 3600,
       hours: [{ lambdaRequests: 1000, fargateRequests: 2000 }],
@@ -118,7 +126,7 @@ describe('cost arithmetic', () => {
     expect(costBreakdown.controllerUsd).toBeCloseTo(MONTH_HOURS * (60 * 0.2 / 1e6 + 600 * 0.00002), 9); // 8.76876
   });
 
-  test('log ingestion bills every byte written, per GB of 2^30 bytes at $0.50', () => {
+  test('log ingestion bills every byte written, per GB of 2^30 bytes at $0.50', async () => {
     const usage: Usage = {
       seconds: 3600,
       hours: [],
@@ -137,7 +145,7 @@ describe('cost arithmetic', () => {
     expect(monthlyCostUsd).toBeCloseTo(1095 + MONTH_HOURS * (0.02 + 2 * 0.005), 9);
   });
 
-  test('arm64 images use the arm64 rates on both sides', () => {
+  test('arm64 images use the arm64 rates on both sides', async () => {
     const arm = resolveSettings({ workload: { architecture: 'arm64' } });
     const usage: Usage = {
       seconds: 3600,

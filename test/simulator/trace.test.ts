@@ -1,4 +1,4 @@
-import { MINUTES_PER_DAY, PROFILE_NAMES, profileTrace } from '../../src/simulator/profiles';
+import { MINUTES_PER_DAY, PROFILE_NAMES, profileTrace, scenarioFaults } from '../../src/simulator/profiles';
 import { seededRandom } from '../../src/simulator/random';
 import { ArrivalProcess, drawArrivals, parseTraceCsv, rpsAt, traceToCsv } from '../../src/simulator/trace';
 
@@ -56,9 +56,9 @@ describe('arrivals', () => {
 });
 
 describe('profiles', () => {
-  test.each(PROFILE_NAMES)('%s is one repeating day of rates >= 0', (name) => {
+  test.each(PROFILE_NAMES)('%s is one repeating day (a week for business-week) of rates >= 0', (name) => {
     const trace = profileTrace(name);
-    expect(trace.rpsByMinute).toHaveLength(MINUTES_PER_DAY);
+    expect(trace.rpsByMinute).toHaveLength(name === 'business-week' ? 7 * MINUTES_PER_DAY : MINUTES_PER_DAY);
     expect(trace.repeats).toBe(true);
     expect(Math.min(...trace.rpsByMinute)).toBeGreaterThanOrEqual(0);
   });
@@ -92,5 +92,24 @@ describe('profiles', () => {
       expect(minutes).toBeGreaterThanOrEqual(18);
       expect(minutes).toBeLessThanOrEqual(60);
     }
+  });
+
+  test('new shapes: a flash crowd of 1,500/s for 8 minutes, bursts of 30/s for 4 minutes in 20, office hours on weekdays', () => {
+    const flash = profileTrace('flash-crowd').rpsByMinute;
+    expect(flash.filter((rps) => rps === 1500)).toHaveLength(8);
+    expect(Math.min(...flash)).toBe(0.2);
+    const bursts = profileTrace('periodic-bursts').rpsByMinute;
+    expect(bursts.slice(0, 20)).toEqual([30, 30, 30, 30, ...new Array(16).fill(4)]);
+    const week = profileTrace('business-week').rpsByMinute;
+    expect(week[2 * 1440 + 11 * 60]).toBe(120);
+    expect(week[2 * 1440 + 12 * 60 + 30]).toBe(72);
+    expect(week[5 * 1440 + 11 * 60]).toBe(3);
+    expect(week[3 * 60]).toBe(1);
+  });
+
+  test('a scenario is its profile\'s trace plus faults; a profile has none', () => {
+    expect(profileTrace('event-crash-all').rpsByMinute).toEqual(profileTrace('event').rpsByMinute);
+    expect(scenarioFaults('event-crash-all')).toEqual({ taskCrashes: [{ atMinute: 1140, tasks: 'all' }] });
+    expect(scenarioFaults('event')).toBeUndefined();
   });
 });

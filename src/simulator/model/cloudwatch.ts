@@ -4,52 +4,109 @@
  */
 import { AlarmState } from '../../controller/types';
 
-/** What the load balancer counted during one minute. */
-interface MinuteCounts {
-  albRequests: number;
-  fargateRequests: number;
-  fargateTarget5xx: number;
-  /** Sum over the minute's seconds of healthy Fargate targets, for the per-target average. */
-  healthyTargetSeconds: number;
+/** What the load balancer and the function reported during one second; the store sums them per minute. */
+export interface SecondSample {
+  readonly albRequests: number;
+  readonly lambdaRequests: number;
+  readonly fargateRequests: number;
+  /** HTTPCode_Target_5XX_Count of the Fargate target group: injected errors and answers of failing tasks. */
+  readonly fargateTarget5xx: number;
+  /** TargetConnectionErrorCount of the Fargate target group: requests sent to crashed tasks. */
+  readonly fargateConnectionErrors: number;
+  /** HTTPCode_ELB_5XX_Count: 503 without a target, 502 for crashed targets, 504 for timed-out requests, throttles. */
+  readonly elb5xx: number;
+  /** Throttles of the function (AWS/Lambda Throttles). */
+  readonly lambdaThrottles: number;
+  /** LambdaUserError + LambdaInternalError of the Lambda target group (none are modelled beyond throttles). */
+  readonly lambdaErrors: number;
+  /** Sum of the response times of the requests each side served, for TargetResponseTime (an average). */
+  readonly fargateResponseMsSum: number;
+  readonly lambdaResponseMsSum: number;
+  /** HealthyHostCount of the Fargate target group during the second. */
+  readonly healthyTargets: number;
 }
 
-/** Datapoints of the metrics the alarms use, one per minute from `firstMinute`. */
+type MinuteCounts = { -readonly [K in keyof SecondSample]: number };
+
+function emptyMinute(): MinuteCounts {
+  return {
+    albRequests: 0,
+    lambdaRequests: 0,
+    fargateRequests: 0,
+    fargateTarget5xx: 0,
+    fargateConnectionErrors: 0,
+    elb5xx: 0,
+    lambdaThrottles: 0,
+    lambdaErrors: 0,
+    fargateResponseMsSum: 0,
+    lambdaResponseMsSum: 0,
+    healthyTargets: 0,
+  };
+}
+
+/** Publication delay of each minute's datapoints: fixed, or drawn from a range per minute. */
+export type PublicationDelay = (minute: number) => number;
+
+/**
+ * Datapoints of the metrics the alarms and the controller use, one per minute from `firstMinute`. A minute's datapoints
+ * reach CloudWatch together, `delay(minute)` seconds after the minute ends; until then they are missing.
+ */
 export class MetricStore {
   private readonly minutes: MinuteCounts[];
+  private readonly delays: Float64Array;
+  private readonly maxDelaySeconds: number;
 
-  constructor(private readonly firstMinute: number, minuteCount: number, private readonly publicationDelaySeconds: number) {
-    this.minutes = Array.from({ length: minuteCount }, () => ({ albRequests: 0, fargateRequests: 0, fargateTarget5xx: 0, healthyTargetSeconds: 0 }));
+  constructor(private readonly firstMinute: number, minuteCount: number, delay: number | PublicationDelay) {
+    this.minutes = Array.from({ length: minuteCount }, emptyMinute);
+    this.delays = Float64Array.from({ length: minuteCount }, (_, i) => typeof delay === 'number' ? delay : delay(firstMinute + i));
+    this.maxDelaySeconds = this.delays.reduce((max, value) => Math.max(max, value), 0);
   }
 
   /** Adds what happened during `second`. */
-  record(second: number, albRequests: number, fargateRequests: number, fargateTarget5xx: number, healthyTargets: number): void {
+  record(second: number, sample: SecondSample): void {
     const counts = this.minutes[Math.floor(second / 60) - this.firstMinute];
-    counts.albRequests += albRequests;
-    counts.fargateRequests += fargateRequests;
-    counts.fargateTarget5xx += fargateTarget5xx;
-    counts.healthyTargetSeconds += healthyTargets;
+    for (const key of Object.keys(sample) as (keyof SecondSample)[]) {
+      counts[key] += sample[key];
+    }
   }
 
-  /** Whether the datapoint of `minute` has reached CloudWatch by `nowSecond`. */
+  /** Whether the datapoints of `minute` have reached CloudWatch by `nowSecond`. */
   isPublished(minute: number, nowSecond: number): boolean {
-    return (minute + 1) * 60 + this.publicationDelaySeconds <= nowSecond;
+    const index = minute - this.firstMinute;
+    return index >= 0 && index < this.delays.length && (minute + 1) * 60 + this.delays[index] <= nowSecond;
   }
 
-  /** The most recent minute whose datapoint has reached CloudWatch. */
+  /** When the datapoints of `minute` reach CloudWatch. */
+  publishedAt(minute: number): number {
+    const index = Math.min(this.delays.length - 1, Math.max(0, minute - this.firstMinute));
+    return (minute + 1) * 60 + this.delays[index];
+  }
+
+  /** The most recent minute whose datapoints have reached CloudWatch (they may arrive out of order). */
   latestPublishedMinute(nowSecond: number): number {
-    return Math.floor((nowSecond - this.publicationDelaySeconds) / 60) - 1;
+    const newest = Math.floor(nowSecond / 60) - 1;
+    const oldest = newest - Math.ceil(this.maxDelaySeconds / 60) - 1;
+    for (let minute = newest; minute >= oldest; minute--) {
+      if (this.isPublished(minute, nowSecond)) {
+        return minute;
+      }
+    }
+    return oldest - 1;
   }
 
-  /** AWS/ApplicationELB RequestCount, Sum; undefined when nothing was reported (no requests). */
+  /** AWS/ApplicationELB RequestCount of the load balancer, Sum; undefined when nothing was reported (no requests). */
   requestCount(minute: number): number | undefined {
-    const counts = this.at(minute);
-    return counts && counts.albRequests > 0 ? counts.albRequests : undefined;
+    return positive(this.at(minute)?.albRequests);
   }
 
   /** RequestCount of the Fargate target group. */
   fargateRequestCount(minute: number): number | undefined {
-    const counts = this.at(minute);
-    return counts && counts.fargateRequests > 0 ? counts.fargateRequests : undefined;
+    return positive(this.at(minute)?.fargateRequests);
+  }
+
+  /** RequestCount of the Lambda target group. */
+  lambdaRequestCount(minute: number): number | undefined {
+    return positive(this.at(minute)?.lambdaRequests);
   }
 
   /** RequestCountPerTarget of the Fargate target group: its requests over its average healthy targets. */
@@ -58,13 +115,39 @@ export class MetricStore {
     if (!counts || counts.fargateRequests <= 0) {
       return undefined;
     }
-    return counts.fargateRequests / Math.max(1, counts.healthyTargetSeconds / 60);
+    return counts.fargateRequests / Math.max(1, counts.healthyTargets / 60);
   }
 
   /** HTTPCode_Target_5XX_Count of the Fargate target group; reported only when not zero. */
   fargateTarget5xxCount(minute: number): number | undefined {
+    return positive(this.at(minute)?.fargateTarget5xx);
+  }
+
+  /** TargetConnectionErrorCount of the Fargate target group; reported only when not zero. */
+  fargateConnectionErrorCount(minute: number): number | undefined {
+    return positive(this.at(minute)?.fargateConnectionErrors);
+  }
+
+  /** HTTPCode_ELB_5XX_Count of the load balancer; reported only when not zero. */
+  elb5xxCount(minute: number): number | undefined {
+    return positive(this.at(minute)?.elb5xx);
+  }
+
+  /** LambdaUserError + LambdaInternalError of the Lambda target group; reported only when not zero. */
+  lambdaErrorCount(minute: number): number | undefined {
+    return positive(this.at(minute)?.lambdaErrors);
+  }
+
+  /** TargetResponseTime of the Fargate target group, Average, in ms. */
+  fargateResponseTimeMs(minute: number): number | undefined {
     const counts = this.at(minute);
-    return counts && counts.fargateTarget5xx > 0 ? counts.fargateTarget5xx : undefined;
+    return counts && counts.fargateRequests > 0 ? counts.fargateResponseMsSum / counts.fargateRequests : undefined;
+  }
+
+  /** HealthyHostCount of the Fargate target group, Average. */
+  healthyHostCount(minute: number): number | undefined {
+    const counts = this.at(minute);
+    return counts ? counts.healthyTargets / 60 : undefined;
   }
 
   /**
@@ -85,6 +168,10 @@ export class MetricStore {
   private at(minute: number): MinuteCounts | undefined {
     return this.minutes[minute - this.firstMinute];
   }
+}
+
+function positive(value: number | undefined): number | undefined {
+  return value !== undefined && value > 0 ? value : undefined;
 }
 
 export type Comparison = '>' | '>=' | '<';
@@ -116,7 +203,8 @@ export class MetricAlarm {
     let present = 0;
     this.latestMinute = undefined;
     for (let minute = latest - this.spec.evaluationPeriods + 1; minute <= latest; minute++) {
-      const value = this.spec.metric(minute);
+      // With a spread of publication delays an older minute can still be on its way: it is missing until it arrives.
+      const value = this.store.isPublished(minute, nowSecond) ? this.spec.metric(minute) : undefined;
       if (value === undefined) {
         breaching += this.spec.missingData === 'breaching' ? 1 : 0;
         present += this.spec.missingData === 'missing' ? 0 : 1;

@@ -1,22 +1,32 @@
 /**
- * The traffic controller as AWS runs it, around the real decision module: alarms and the construct's CloudWatch
+ * The traffic controller as AWS runs it, around the controller's own code: alarms and the construct's CloudWatch
  * resources, the EventBridge rules that invoke the function (alarm state changes, the one-minute reconcile schedule
- * while enabled, mode changes), and each invocation's loop of observe -> decide -> apply -> wait pollInterval, as
- * in runController (src/controller/runtime/controller.lambda.ts). Nothing here decides anything: `decide` and
- * `keepsPolling` are imported from src/controller/decision.ts, the module the Lambda handler imports.
+ * while enabled, mode changes, task stops, stack updates), Lambda's asynchronous invocation (reserved concurrency,
+ * throttling retries, two retries of an invocation that ends in error), and each invocation running `runController`
+ * from src/controller/invocation.ts, the loop the Lambda handler runs, against a port that reads and writes this model.
+ * Nothing here decides anything.
  *
- * EventBridge invokes the function asynchronously. With the construct's reserved concurrency of 1
- * (serializeController), an event that arrives while an invocation runs is throttled and retried by Lambda's
- * asynchronous queue, 1 s after the first attempt and then at doubling intervals up to 5 minutes.
+ * Time: the simulation advances one second at a time. An invocation runs until it sleeps for the poll interval (or
+ * ends); its sleep resolves when the simulated clock reaches the wake-up time, so the loop's own code paces itself.
+ * One decision (the describe calls, then the writes) takes `decisionSeconds`.
+ *
+ * Faults: each EventBridge delivery is dropped with `lostEventRate`; each attempt of each AWS call fails with
+ * `apiFailureRate`, and a call fails when all of the SDK's attempts do.
  */
 import { AlarmSpec, MetricAlarm, MetricStore } from './cloudwatch';
 import { FargateService } from './fargate-service';
-import { decide, keepsPolling } from '../../controller/decision';
-import { Action, AlarmState, Marks, mergeMarks, ObservedState } from '../../controller/types';
+import { applyAction, ControlledState } from '../../controller/apply-action';
+import { ControllerContext, ControllerEvent, ControllerPort, runController } from '../../controller/invocation';
+import { Action, AlarmState, Marks, ObservedState } from '../../controller/types';
+import { RedeployTarget } from '../faults';
+import { Random } from '../random';
 import { ScalingSettings, SimulationSettings } from '../settings';
 
 /** Epoch milliseconds of second 0 of a run; only differences matter to the controller. */
 const EPOCH_MS = Date.UTC(2026, 0, 1);
+
+/** AWS calls one observation makes: listener, service, scalable target, target health, alarms, metrics, parameter, tags. */
+const OBSERVE_CALLS = 8;
 
 /** The listener's weighted forward. */
 export interface Listener {
@@ -82,32 +92,79 @@ export interface WeightChange {
   readonly fargateWeight: number;
 }
 
-interface Invocation {
-  readonly startedAt: number;
-  nextDecisionAt: number;
-}
+/** Why the controller was invoked, as the EventBridge rule reports it. */
+export type TriggerName = 'alarm' | 'schedule' | 'mode' | 'taskStop' | 'redeploy';
+
+const EVENTS: Record<TriggerName, ControllerEvent> = {
+  alarm: { 'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change' },
+  schedule: { 'source': 'aws.events', 'detail-type': 'Scheduled Event' },
+  mode: { 'source': 'aws.ssm', 'detail-type': 'Parameter Store Change' },
+  taskStop: { 'source': 'aws.ecs', 'detail-type': 'ECS Task State Change' },
+  redeploy: { 'source': 'aws.cloudformation', 'detail-type': 'CloudFormation Resource Status Change' },
+};
 
 /** An event waiting in Lambda's asynchronous queue. */
 interface QueuedEvent {
+  readonly trigger: TriggerName;
   nextAttemptAt: number;
   /** Wait before the attempt after a throttled one. */
   retryAfterSeconds: number;
+  /** Attempts that ended in a function error so far. */
+  errors: number;
+}
+
+/** A running invocation of the function. */
+interface Invocation {
+  readonly event: QueuedEvent;
+  readonly startedAt: number;
+  /** When its sleep ends; undefined while it runs or after it ended. */
+  wakeAt?: number;
+  resume?: () => void;
+  /** Resolves the step the simulation is waiting for: the invocation slept or ended. */
+  parked?: () => void;
+}
+
+/** A write CloudFormation makes some seconds after an update starts. */
+interface PendingReset {
+  readonly at: number;
+  readonly touches: readonly RedeployTarget[];
+}
+
+/** Random streams the controller model draws from, independent of the workload's. */
+export interface ControllerRandom {
+  readonly events: Random;
+  readonly api: Random;
+}
+
+/** Counts of what went wrong around the controller during a run. */
+export interface ControllerIncidents {
+  lostEvents: number;
+  failedCalls: number;
+  failedInvocations: number;
 }
 
 export class SimulatedController {
   readonly alarms: Record<ControllerAlarmName, MetricAlarm>;
   readonly alarmChanges: AlarmChange[] = [];
   readonly weightChanges: WeightChange[] = [];
+  /** Seconds at which RedeployRepair events were emitted (before any loss). */
+  readonly redeployEvents: number[] = [];
+  /** Seconds at which task stop events were emitted (before any loss). */
+  readonly taskStopEvents: number[] = [];
+  readonly incidents: ControllerIncidents = { lostEvents: 0, failedCalls: 0, failedInvocations: 0 };
   reconcileEnabled = false;
   decisions = 0;
   private marks: Marks = {};
+  private clock = -Infinity;
   private invocations: Invocation[] = [];
   private queued: QueuedEvent[] = [];
+  private resets: PendingReset[] = [];
   /** The last invocation to end occupies its concurrency until it has applied its last decision. */
   private busyUntil = -Infinity;
   private billedInvocations = 0;
   private billedSeconds = 0;
   private readonly timings: SimulationSettings['aws']['controller'];
+  private readonly port: ControllerPort;
 
   constructor(
     private readonly settings: SimulationSettings,
@@ -118,6 +175,7 @@ export class SimulatedController {
     private readonly reconcilePhaseSecond: number,
     /** First second whose invocations are billed (the end of the warm-up). */
     private readonly billedFrom: number,
+    private readonly random: ControllerRandom,
   ) {
     const specs = controllerAlarmSpecs(settings.scaling, metrics);
     this.alarms = {
@@ -127,11 +185,38 @@ export class SimulatedController {
       overload: new MetricAlarm(specs.overload, metrics),
     };
     this.timings = settings.aws.controller;
+    this.port = {
+      observe: async (nowMs) => {
+        this.failCalls(OBSERVE_CALLS, 'observe');
+        return this.observe(Math.round((nowMs - EPOCH_MS) / 1000));
+      },
+      apply: async (action) => {
+        this.failCalls(1, action.kind);
+        this.apply(action);
+      },
+    };
+    service.onStop((second) => {
+      this.taskStopEvents.push(second);
+      this.deliver('taskStop', second);
+    });
   }
 
   /** A mode parameter change (or the deploy that wrote it): the ModeChanges rule invokes the function. */
   modeChanged(now: number): void {
-    this.schedule(now);
+    this.deliver('mode', now);
+  }
+
+  /**
+   * A stack update that touches these resources: CloudFormation reports UPDATE_IN_PROGRESS for each at once, writes
+   * the template's values some seconds later and reports UPDATE_COMPLETE; every report is a RedeployRepair event.
+   */
+  redeploy(now: number, touches: readonly RedeployTarget[]): void {
+    this.resets.push({ at: now + this.timings.cloudFormationWriteSeconds, touches });
+    for (const _ of touches) {
+      this.redeployEvents.push(now);
+      this.deliver('redeploy', now);
+      this.deliver('redeploy', now + this.timings.cloudFormationCompleteSeconds);
+    }
   }
 
   /** CloudWatch evaluates the alarms; every state change is an EventBridge event that invokes the function. */
@@ -139,22 +224,29 @@ export class SimulatedController {
     for (const name of Object.keys(this.alarms) as ControllerAlarmName[]) {
       if (this.alarms[name].evaluate(now)) {
         this.alarmChanges.push({ second: now, alarm: name, state: this.alarms[name].state });
-        this.schedule(now);
+        this.deliver('alarm', now);
       }
     }
   }
 
-  /** Runs what is due at `now`: polls of running invocations, then new invocations from queued events. */
-  tick(now: number): void {
+  /**
+   * Runs what is due at `now`: stack writes, the schedule, invocations whose sleep ends, queued events. Returns a
+   * promise only when an invocation runs, so the caller awaits only then.
+   */
+  tick(now: number): Promise<void> | undefined {
+    this.clock = now;
+    if (this.resets.length > 0) {
+      this.writeTemplateValues(now);
+    }
     if (this.reconcileEnabled && mod(now, 60) === this.reconcilePhaseSecond) {
-      this.schedule(now);
+      this.deliver('schedule', now);
     }
-    if (this.invocations.length > 0) {
-      this.invocations = this.invocations.filter((invocation) => invocation.nextDecisionAt > now || this.decideOnce(invocation, now));
+    const waking = this.invocations.filter((invocation) => invocation.wakeAt !== undefined && invocation.wakeAt <= now);
+    const due = this.queued.some((event) => event.nextAttemptAt <= now);
+    if (waking.length === 0 && !due) {
+      return undefined;
     }
-    if (this.queued.length > 0) {
-      this.startQueued(now);
-    }
+    return this.runDue(now, waking);
   }
 
   /** Controller function use billed from `billedFrom` to `end`, invocations still running included: invocations and GB-seconds. */
@@ -164,8 +256,11 @@ export class SimulatedController {
     return { invocations: this.billedInvocations + running.length, gbSeconds: seconds * (this.timings.memoryMb / 1024) };
   }
 
-  /** Starts the queued events that are due, or throttles them while the reserved concurrency is in use. */
-  private startQueued(now: number): void {
+  private async runDue(now: number, waking: Invocation[]): Promise<void> {
+    for (const invocation of waking) {
+      invocation.wakeAt = undefined;
+      await this.untilParked(invocation, invocation.resume!);
+    }
     const due = this.queued.filter((event) => event.nextAttemptAt <= now).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
     for (const event of due) {
       if (this.settings.scaling.serializeController && (this.invocations.length > 0 || now < this.busyUntil)) {
@@ -174,37 +269,110 @@ export class SimulatedController {
         continue;
       }
       this.queued = this.queued.filter((other) => other !== event);
-      const invocation = { startedAt: now, nextDecisionAt: now };
-      if (this.decideOnce(invocation, now)) {
-        this.invocations.push(invocation);
+      await this.start(event, now);
+    }
+  }
+
+  private start(event: QueuedEvent, now: number): Promise<void> {
+    const invocation: Invocation = { event, startedAt: now };
+    this.invocations.push(invocation);
+    const timeoutMs = this.timings.timeoutSeconds * 1000;
+    const context: ControllerContext = {
+      getRemainingTimeInMillis: () => timeoutMs - (this.clock + this.timings.decisionSeconds - invocation.startedAt) * 1000,
+    };
+    return this.untilParked(invocation, () => {
+      runController(EVENTS[event.trigger], context, {
+        port: this.port,
+        config: this.settings.scaling.controller,
+        pollIntervalSeconds: this.settings.scaling.pollIntervalSeconds,
+        metricNamespace: 'HybridAlbService',
+        serviceName: 'simulated',
+        now: () => EPOCH_MS + this.clock * 1000,
+        sleep: (ms) => new Promise<void>((resolve) => {
+          invocation.wakeAt = this.clock + this.timings.decisionSeconds + Math.ceil(ms / 1000);
+          invocation.resume = resolve;
+          invocation.parked!();
+        }),
+        log: () => {
+          this.decisions++;
+        },
+      }).then(() => this.end(invocation, false), () => this.end(invocation, true));
+    });
+  }
+
+  /** Runs the invocation until it sleeps or ends. */
+  private untilParked(invocation: Invocation, step: () => void): Promise<void> {
+    return new Promise<void>((parked) => {
+      invocation.parked = parked;
+      step();
+    });
+  }
+
+  /** The invocation returned or threw: it frees its concurrency, and an error sends the event back for a retry. */
+  private end(invocation: Invocation, failed: boolean): void {
+    const now = this.clock;
+    this.invocations = this.invocations.filter((other) => other !== invocation);
+    this.busyUntil = Math.max(this.busyUntil, now + this.timings.decisionSeconds);
+    if (invocation.startedAt >= this.billedFrom) {
+      this.billedInvocations++;
+      this.billedSeconds += now + this.timings.decisionSeconds - invocation.startedAt;
+    }
+    if (failed) {
+      this.incidents.failedInvocations++;
+      const retryDelays = this.timings.errorRetryDelaysSeconds;
+      const event = invocation.event;
+      if (event.errors < retryDelays.length) {
+        this.queued.push({ ...event, nextAttemptAt: now + retryDelays[event.errors], errors: event.errors + 1 });
+      }
+    }
+    invocation.parked!();
+  }
+
+  /** An EventBridge delivery to the function's asynchronous queue, unless it is lost. */
+  private deliver(trigger: TriggerName, now: number): void {
+    if (this.settings.faults.lostEventRate > 0 && this.random.events() < this.settings.faults.lostEventRate) {
+      this.incidents.lostEvents++;
+      return;
+    }
+    const { invokeDelaySeconds, throttleRetryFirstSeconds } = this.timings;
+    this.queued.push({ trigger, nextAttemptAt: now + invokeDelaySeconds, retryAfterSeconds: throttleRetryFirstSeconds, errors: 0 });
+  }
+
+  /** Throws when one of `calls` AWS calls fails all of its SDK attempts. */
+  private failCalls(calls: number, what: string): void {
+    const rate = this.settings.faults.apiFailureRate;
+    if (rate <= 0) {
+      return;
+    }
+    for (let call = 0; call < calls; call++) {
+      let attempts = 0;
+      while (attempts < this.timings.sdkAttemptsPerCall && this.random.api() < rate) {
+        attempts++;
+      }
+      if (attempts === this.timings.sdkAttemptsPerCall) {
+        this.incidents.failedCalls++;
+        const error = new Error(`Rate exceeded (simulated, ${what})`);
+        error.name = 'ThrottlingException';
+        throw error;
       }
     }
   }
 
-  /** One pass of runController's loop; true when the invocation polls again. */
-  private decideOnce(invocation: Invocation, now: number): boolean {
-    const decision = decide(this.observe(now), this.settings.scaling.controller);
-    this.decisions++;
-    for (const action of decision.actions) {
-      this.apply(action, now);
+  /** CloudFormation writes the template's values to the resources an update touches. */
+  private writeTemplateValues(now: number): void {
+    for (const reset of this.resets.filter((pending) => pending.at <= now)) {
+      if (reset.touches.includes('listener')) {
+        this.listener.lambdaWeight = 100;
+        this.listener.fargateWeight = 0;
+      }
+      if (reset.touches.includes('service')) {
+        this.service.redeploy(0, now);
+      }
+      if (reset.touches.includes('schedule')) {
+        this.reconcileEnabled = false;
+      }
     }
-    const elapsed = now + this.timings.decisionSeconds - invocation.startedAt;
-    const remaining = this.timings.timeoutSeconds - elapsed;
-    const poll = this.settings.scaling.pollIntervalSeconds;
-    if (keepsPolling(decision) && remaining > poll + this.timings.safetyMarginSeconds) {
-      invocation.nextDecisionAt = now + this.timings.decisionSeconds + poll;
-      return true;
-    }
-    this.busyUntil = Math.max(this.busyUntil, now + this.timings.decisionSeconds);
-    if (invocation.startedAt >= this.billedFrom) {
-      this.billedInvocations++;
-      this.billedSeconds += elapsed;
-    }
-    return false;
-  }
-
-  private schedule(now: number): void {
-    this.queued.push({ nextAttemptAt: now + this.timings.invokeDelaySeconds, retryAfterSeconds: this.timings.throttleRetryFirstSeconds });
+    this.resets = this.resets.filter((pending) => pending.at > now);
   }
 
   /** What the adapter's observe() reads from AWS, read from the model. */
@@ -219,8 +387,7 @@ export class SimulatedController {
       runningCount: counts.running,
       minCapacity: this.service.minCapacity,
       healthyTargets: counts.healthy,
-      // The model has no failing tasks: targets are initial until healthy, then healthy.
-      unhealthyTargets: 0,
+      unhealthyTargets: counts.unhealthy,
       scaleOutAlarm: this.alarms.scaleOut.state,
       scaleInAlarm: this.alarms.scaleIn.state,
       fargateErrorAlarm: this.alarms.fargateError.state,
@@ -230,30 +397,31 @@ export class SimulatedController {
     };
   }
 
-  /** What the adapter's apply() does to AWS, done to the model; every call succeeds. */
-  private apply(action: Action, now: number): void {
-    switch (action.kind) {
-      case 'setWeights':
-        this.listener.lambdaWeight = action.lambda;
-        this.listener.fargateWeight = action.fargate;
-        this.weightChanges.push({ second: now, lambdaWeight: action.lambda, fargateWeight: action.fargate });
-        return;
-      case 'setDesiredCount':
-        this.service.setDesiredCount(action.count, now);
-        return;
-      case 'setMinCapacity':
-        this.service.setMinCapacity(action.min, now);
-        return;
-      case 'setMarks':
-        this.marks = mergeMarks(this.marks, action.marks);
-        return;
-      case 'enableReconcile':
-        this.reconcileEnabled = true;
-        return;
-      case 'disableReconcile':
-        this.reconcileEnabled = false;
-        return;
+  /** What the adapter's apply() does to AWS, done to the model through the one action interpreter. */
+  private apply(action: Action): void {
+    const now = this.clock;
+    const before: ControlledState = {
+      lambdaWeight: this.listener.lambdaWeight,
+      fargateWeight: this.listener.fargateWeight,
+      desiredCount: this.service.desiredCount,
+      minCapacity: this.service.minCapacity,
+      marks: this.marks,
+      reconcileEnabled: this.reconcileEnabled,
+    };
+    const after = applyAction(before, action);
+    if (after.lambdaWeight !== before.lambdaWeight || after.fargateWeight !== before.fargateWeight || action.kind === 'setWeights') {
+      this.listener.lambdaWeight = after.lambdaWeight;
+      this.listener.fargateWeight = after.fargateWeight;
+      this.weightChanges.push({ second: now, lambdaWeight: after.lambdaWeight, fargateWeight: after.fargateWeight });
     }
+    if (after.desiredCount !== before.desiredCount || action.kind === 'setDesiredCount') {
+      this.service.setDesiredCount(after.desiredCount, now);
+    }
+    if (after.minCapacity !== before.minCapacity || action.kind === 'setMinCapacity') {
+      this.service.setMinCapacity(after.minCapacity, now);
+    }
+    this.marks = after.marks;
+    this.reconcileEnabled = after.reconcileEnabled;
   }
 }
 
