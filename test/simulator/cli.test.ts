@@ -54,11 +54,16 @@ describe('simulate --json', () => {
       p999LatencyMs: expect.any(Number),
       unhealthyRoutedRequests: expect.any(Number),
       failedByCause: {
-        lambdaThrottled: expect.any(Number), fargateOverloaded: expect.any(Number), noTarget: expect.any(Number),
-        deadTarget: expect.any(Number), injectedError: expect.any(Number),
+        lambdaThrottled: expect.any(Number),
+        fargateOverloaded: expect.any(Number),
+        noTarget: expect.any(Number),
+        deadTarget: expect.any(Number),
+        injectedError: expect.any(Number),
       },
       costBreakdown: expect.objectContaining({
-        loadBalancerHoursUsd: expect.any(Number), lambdaDurationUsd: expect.any(Number), fargateVcpuUsd: expect.any(Number),
+        loadBalancerHoursUsd: expect.any(Number),
+        lambdaDurationUsd: expect.any(Number),
+        fargateVcpuUsd: expect.any(Number),
         logsIngestionUsd: expect.any(Number),
       }),
     }));

@@ -241,7 +241,13 @@ export class FargateService {
     const served = incoming - overloaded;
     const injectedErrors = this.injectErrors(now, served);
     return {
-      served: served - injectedErrors, overloaded, noTarget: 0, deadTarget: toDead, connectionErrors, injectedErrors, waitMs,
+      served: served - injectedErrors,
+      overloaded,
+      noTarget: 0,
+      deadTarget: toDead,
+      connectionErrors,
+      injectedErrors,
+      waitMs,
       capacityRps: alive * perTask,
     };
   }
