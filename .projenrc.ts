@@ -131,6 +131,51 @@ new awscdk.LambdaFunction(project, {
 // The controller's handler and AWS adapter import SDK v3 clients that are dev dependencies: esbuild bundles them.
 project.eslint?.allowDevDeps('src/controller/**');
 
+// Architecture boundaries (docs/ARCHITECTURE.md). Paths are resolved imports, so `aws-cdk-lib/aws-ecs` is inside
+// ./node_modules/aws-cdk-lib and a relative import is caught wherever it is written from.
+const NO_CDK = ['./node_modules/aws-cdk-lib', './node_modules/constructs'];
+const NO_SDK = ['./node_modules/@aws-sdk'];
+/** The controller's pure files: every file directly in src/controller/ except the generated function construct. */
+const CONTROLLER_PURE = './src/controller/!(controller-function).ts';
+/** Everything under src/ except the Lambda-only folder. */
+const OUTSIDE_RUNTIME = ['./src/*.ts', './src/!(controller)/**', './src/controller/*.ts'];
+project.eslint?.addRules({
+  'import/no-restricted-paths': ['error', {
+    zones: [
+      {
+        target: CONTROLLER_PURE,
+        from: [...NO_CDK, ...NO_SDK, './src/controller/runtime', './src/private'],
+        message: 'The decision module and its types import no CDK, no AWS SDK and no Lambda-only code: the handler and the simulator both run them.',
+      },
+      {
+        target: CONTROLLER_PURE,
+        from: ['./src/*.ts'],
+        message: 'The decision module does not depend on the constructs; the constructs depend on it.',
+      },
+      {
+        target: './src/simulator',
+        from: [...NO_CDK, ...NO_SDK, './src/controller/runtime', './src/private', './src/controller/controller-function.ts'],
+        message: 'The simulator runs the decision module without AWS: no CDK, no AWS SDK, no Lambda-only code, no construct.',
+      },
+      {
+        target: './src/simulator',
+        from: ['./src/*.ts'],
+        message: 'The simulator does not import the constructs; share what it needs through a CDK-free module.',
+      },
+      {
+        target: './src/cost',
+        from: [...NO_CDK, ...NO_SDK],
+        message: 'The cost model is plain arithmetic over templates and prices, shared with the simulator: no CDK, no AWS SDK.',
+      },
+      {
+        target: OUTSIDE_RUNTIME,
+        from: NO_SDK,
+        message: 'Only src/controller/runtime/ (bundled into the controller asset) may import the AWS SDK: it is a dev dependency.',
+      },
+    ],
+  }],
+});
+
 // The controller bundle must exist before the construct tests synthesize it.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 
