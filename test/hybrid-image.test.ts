@@ -4,6 +4,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { HybridAlbService, HybridImage, HybridPlatform } from '../src';
 import { FIXTURE_IMAGE_DIR, TEST_ENV, build } from './helpers';
 
@@ -58,5 +60,32 @@ describe('HybridImage', () => {
     new HybridAlbService(stack, 'Svc', { image: HybridImage.fromEcr(repository, 'v1.2.3') });
     const json = JSON.stringify(Template.fromStack(stack).toJSON());
     expect(json.match(/my-app:v1\.2\.3/g)?.length).toBe(2);
+  });
+
+  test('bind gives each side what it runs: Lambda code with the Lambda-mode command, a container image, one architecture', () => {
+    const stack = new Stack(new App(), 'S', { env: TEST_ENV });
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app');
+    const config = HybridImage.fromEcr(repository, 'v1', { platform: HybridPlatform.LINUX_ARM64 })
+      .bind(stack, { lambdaCommand: ['lambda.handler'], lambdaEntrypoint: ['/entry.sh'] });
+    expect(config.lambdaArchitecture).toBe(lambda.Architecture.ARM_64);
+    expect(config.fargateCpuArchitecture).toBe(ecs.CpuArchitecture.ARM64);
+    new lambda.DockerImageFunction(stack, 'Fn', { code: config.lambdaCode });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Code: { ImageUri: stack.resolve(repository.repositoryUriForTagOrDigest('v1')) },
+      ImageConfig: { Command: ['lambda.handler'], EntryPoint: ['/entry.sh'] },
+    });
+    expect(config.containerImage).toBeInstanceOf(ecs.ContainerImage);
+  });
+
+  test('bind of an asset image builds one asset for both sides, on amd64 unless told', () => {
+    const stack = new Stack(new App(), 'S', { env: TEST_ENV });
+    const config = HybridImage.fromAsset(FIXTURE_IMAGE_DIR).bind(stack);
+    expect(config.lambdaArchitecture).toBe(lambda.Architecture.X86_64);
+    expect(config.fargateCpuArchitecture).toBe(ecs.CpuArchitecture.X86_64);
+    const asset = stack.node.findAll().filter(c => c instanceof ecrAssets.DockerImageAsset) as ecrAssets.DockerImageAsset[];
+    expect(asset).toHaveLength(1);
+    new lambda.DockerImageFunction(stack, 'Fn', { code: config.lambdaCode });
+    const fn = Object.values<any>(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
+    expect(JSON.stringify(fn.Properties.Code.ImageUri)).toContain(`:${asset[0].assetHash}`);
   });
 });
