@@ -19,9 +19,9 @@ import { performance } from 'perf_hooks';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
+import { PhaseProfile, profileSynth } from './synth-profile';
 import { HybridAlbService, HybridImage } from '../src';
 import { estimateIdleCost, IdleCostItem, IdleCostKind, IdleCostReport } from '../src/cost/idle-cost';
-import { PhaseProfile, profileSynth } from './synth-profile';
 
 const RUNS = positiveInteger(process.env.BENCH_RUNS, 15);
 const WARMUP = positiveInteger(process.env.BENCH_WARMUP, 3);

@@ -6,7 +6,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { HybridAlbService, HybridImage, HybridPlatform } from '../src';
+import { HybridImage, HybridPlatform } from '../src';
 import { FIXTURE_IMAGE_DIR, TEST_ENV, build } from './helpers';
 
 describe('HybridImage', () => {
@@ -17,7 +17,7 @@ describe('HybridImage', () => {
     const lambdaUri = JSON.stringify(stack.resolve(fn.Properties.Code.ImageUri));
     const taskUri = JSON.stringify(stack.resolve(task.Properties.ContainerDefinitions[0].Image));
     const hash = /:([0-9a-f]{64})/.exec(lambdaUri)?.[1];
-    expect(hash).toBeDefined();
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(taskUri).toContain(hash!);
     // one asset in the cloud assembly, not two
     const assets = stack.node.findAll().filter(c => c instanceof ecrAssets.DockerImageAsset);
@@ -25,25 +25,21 @@ describe('HybridImage', () => {
   });
 
   test('fromAsset passes build args, target and platform to the asset', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S', { env: TEST_ENV });
-    new HybridAlbService(stack, 'Svc', {
+    const { app, stack } = build({
       image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR, { buildArgs: { NODE_ENV: 'production' }, target: 'runtime', platform: HybridPlatform.LINUX_ARM64 }),
     });
     const assembly = app.synth();
-    const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'S.assets.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'));
     const images = Object.values<any>(manifest.dockerImages);
     expect(images).toHaveLength(1);
     expect(images[0].source).toMatchObject({ dockerBuildArgs: { NODE_ENV: 'production' }, dockerBuildTarget: 'runtime', platform: 'linux/arm64' });
   });
 
   test('fromEcr: both sides pull the given digest from the repository', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S', { env: TEST_ENV });
-    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app');
     const digest = 'sha256:' + 'a'.repeat(64);
-    new HybridAlbService(stack, 'Svc', { image: HybridImage.fromEcr(repository, digest, { platform: HybridPlatform.LINUX_ARM64 }) });
-    const template = Template.fromStack(stack);
+    const { template } = build({}, stack => ({
+      image: HybridImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app'), digest, { platform: HybridPlatform.LINUX_ARM64 }),
+    }));
     const json = JSON.stringify(template.toJSON());
     expect(json).toContain(`my-app@${digest}`);
     template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'] });
@@ -54,11 +50,10 @@ describe('HybridImage', () => {
   });
 
   test('fromEcr with a tag', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S', { env: TEST_ENV });
-    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app');
-    new HybridAlbService(stack, 'Svc', { image: HybridImage.fromEcr(repository, 'v1.2.3') });
-    const json = JSON.stringify(Template.fromStack(stack).toJSON());
+    const { template } = build({}, stack => ({
+      image: HybridImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app'), 'v1.2.3'),
+    }));
+    const json = JSON.stringify(template.toJSON());
     expect(json.match(/my-app:v1\.2\.3/g)?.length).toBe(2);
   });
 
