@@ -17,7 +17,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: '2.257.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
+  // The published library runs wherever aws-cdk-lib does (its engines say >= 20); lib/ targets ES2022 and uses no
+  // newer Node API. Development, tests and CI run on the Node 24 that scripts/node.sh installs (see devEngines below).
   minNodeVersion: '20.0.0',
+  workflowNodeVersion: '24.21.0',
 
   publishToPypi: {
     distName: 'cdk-hybrid-alb-service',
@@ -91,6 +94,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '\\.snapshot/'],
       modulePathIgnorePatterns: ['<rootDir>/test/consumers/.*/build/', '<rootDir>/integ/.*\\.snapshot/'],
       testTimeout: 120_000,
+      // Makes the Python tools' virtualenvs once, before the workers start (test/python-tools.ts).
+      globalSetup: '<rootDir>/test/global-setup.ts',
     },
   },
 
@@ -106,6 +111,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 });
 
+// Development needs Node 24: jsii 6 no longer supports 20, the release tooling and the sample app's
+// serverless-express require >= 22 and >= 24. `source scripts/node.sh` installs the pinned one; npm warns elsewhere.
+project.package.file.addOverride('devEngines.runtime', { name: 'node', version: '>=24.0.0', onFail: 'warn' });
+
 // See jestVersion above: resolver 3.6 has no unrs-resolver dependency.
 project.deps.removeDependency('eslint-import-resolver-typescript');
 project.addDevDeps('eslint-import-resolver-typescript@~3.6.3');
@@ -113,6 +122,16 @@ project.addDevDeps('eslint-import-resolver-typescript@~3.6.3');
 for (const pattern of ['/integ/', '/bench/', '/.ci/', '/.venv/', '/scripts/']) {
   project.addPackageIgnore(pattern);
 }
+
+// Minified: a smaller asset to hash and copy at every synth and to load at every cold start; keepNames keeps class
+// and function names readable in logs. LambdaFunction passes these on to the bundler, whose AddBundleOptions has them,
+// though its own BundlingOptions type does not list them.
+const controllerBundling: javascript.BundlingOptions & Pick<javascript.AddBundleOptions, 'minify' | 'keepNames'> = {
+  externals: [],
+  sourcemap: false,
+  minify: true,
+  keepNames: true,
+};
 
 // The controller handler, bundled into assets/ at build time. The generated construct lives next to the decision module
 // (src/controller/), because src/controller/runtime/ is Lambda-only and kept out of lib/.
@@ -122,17 +141,67 @@ new awscdk.LambdaFunction(project, {
   constructName: 'ControllerFunction',
   cdkDeps: project.cdkDeps,
   runtime: awscdk.LambdaRuntime.NODEJS_24_X,
-  bundlingOptions: {
-    externals: [],
-    sourcemap: false,
-  },
+  bundlingOptions: controllerBundling,
 });
 
 // The controller's handler and AWS adapter import SDK v3 clients that are dev dependencies: esbuild bundles them.
 project.eslint?.allowDevDeps('src/controller/**');
 
+// Architecture boundaries (docs/ARCHITECTURE.md). Paths are resolved imports, so `aws-cdk-lib/aws-ecs` is inside
+// ./node_modules/aws-cdk-lib and a relative import is caught wherever it is written from.
+const NO_CDK = ['./node_modules/aws-cdk-lib', './node_modules/constructs'];
+const NO_SDK = ['./node_modules/@aws-sdk'];
+/** The controller's pure files: every file directly in src/controller/ except the generated function construct. */
+const CONTROLLER_PURE = './src/controller/!(controller-function).ts';
+/** Everything under src/ except the Lambda-only folder. */
+const OUTSIDE_RUNTIME = ['./src/*.ts', './src/!(controller)/**', './src/controller/*.ts'];
+project.eslint?.addRules({
+  'import/no-restricted-paths': ['error', {
+    zones: [
+      {
+        target: CONTROLLER_PURE,
+        from: [...NO_CDK, ...NO_SDK, './src/controller/runtime', './src/private'],
+        message: 'The decision module and its types import no CDK, no AWS SDK and no Lambda-only code: the handler and the simulator both run them.',
+      },
+      {
+        target: CONTROLLER_PURE,
+        from: ['./src/*.ts'],
+        message: 'The decision module does not depend on the constructs; the constructs depend on it.',
+      },
+      {
+        target: './src/simulator',
+        from: [...NO_CDK, ...NO_SDK, './src/controller/runtime', './src/private', './src/controller/controller-function.ts'],
+        message: 'The simulator runs the decision module without AWS: no CDK, no AWS SDK, no Lambda-only code, no construct.',
+      },
+      {
+        target: './src/simulator',
+        from: ['./src/*.ts'],
+        message: 'The simulator does not import the constructs; share what it needs through a CDK-free module.',
+      },
+      {
+        target: './src/cost',
+        from: [...NO_CDK, ...NO_SDK],
+        message: 'The cost model is plain arithmetic over templates and prices, shared with the simulator: no CDK, no AWS SDK.',
+      },
+      {
+        target: OUTSIDE_RUNTIME,
+        from: NO_SDK,
+        message: 'Only src/controller/runtime/ (bundled into the controller asset) may import the AWS SDK: it is a dev dependency.',
+      },
+    ],
+  }],
+});
+
 // The controller bundle must exist before the construct tests synthesize it.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+
+// `npm run package:local`: the npm package in dist/js, without the tests (`npx projen build` runs them all).
+const packageLocal = project.addTask('package:local', {
+  description: 'Bundle the controller, compile with jsii and pack the npm package into dist/js, without running the tests',
+});
+packageLocal.spawn(project.tasks.tryFind('pre-compile')!);
+packageLocal.spawn(project.tasks.tryFind('compile')!);
+packageLocal.spawn(project.tasks.tryFind('package:js')!);
 
 // `npm run example`: synthesize the sample service and print what it made and its idle cost.
 const example = project.addTask('example', {

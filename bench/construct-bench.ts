@@ -6,7 +6,11 @@
  * correctness property (nothing but the load balancer, its public IPv4 addresses and alarms
  * bills while idle), so an unexpected item there exits non-zero.
  *
- * BENCH_RUNS (default 15) and BENCH_WARMUP (default 3) set the number of runs per construct.
+ * Then a CPU profile of the same syntheses charges the time to the phases of synth (bench/synth-profile.ts), so a
+ * ratio above the target can be explained phase by phase.
+ *
+ * BENCH_RUNS (default 15) and BENCH_WARMUP (default 3) set the number of runs per construct; BENCH_PROFILE_RUNS
+ * (default 40) the number of profiled syntheses, 0 to skip the profile.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,11 +19,13 @@ import { performance } from 'perf_hooks';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
+import { PhaseProfile, profileSynth } from './synth-profile';
 import { HybridAlbService, HybridImage } from '../src';
 import { estimateIdleCost, IdleCostItem, IdleCostKind, IdleCostReport } from '../src/cost/idle-cost';
 
 const RUNS = positiveInteger(process.env.BENCH_RUNS, 15);
 const WARMUP = positiveInteger(process.env.BENCH_WARMUP, 3);
+const PROFILE_RUNS = process.env.BENCH_PROFILE_RUNS === '0' ? 0 : positiveInteger(process.env.BENCH_PROFILE_RUNS, 40);
 const CONTAINER_PORT = 8080;
 
 interface Subject {
@@ -142,6 +148,41 @@ function run(imageDir: string): void {
     }
     process.exitCode = 1;
   }
+
+  if (PROFILE_RUNS > 0) {
+    console.log('');
+    printProfile(imageDir);
+  }
+}
+
+/** Where the time goes, phase by phase, in both constructs. */
+function printProfile(imageDir: string): void {
+  const profiles = new Map<Subject, PhaseProfile>();
+  for (const subject of [HYBRID, PATTERNS]) {
+    let app: App | undefined;
+    let outdir = '';
+    profiles.set(subject, profileSynth({
+      name: subject.name,
+      construct: () => {
+        outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'construct-bench-'));
+        app = new App({ outdir });
+        subject.build(new Stack(app, 'Bench'), imageDir);
+      },
+      synth: () => {
+        app!.synth();
+        fs.rmSync(outdir, { recursive: true, force: true });
+      },
+    }, PROFILE_RUNS));
+  }
+  const hybrid = profiles.get(HYBRID)!.msPerRun;
+  const patterns = profiles.get(PATTERNS)!.msPerRun;
+  console.log(`synth profile: ${PROFILE_RUNS} profiled syntheses each, ms per synthesis (profiling slows all phases alike)`);
+  printTable(['phase', HYBRID.name, PATTERNS.name, 'ratio'], [...hybrid.keys()].map(phase => [
+    phase,
+    hybrid.get(phase)!.toFixed(1),
+    patterns.get(phase)!.toFixed(1),
+    patterns.get(phase)! > 0 ? `${(hybrid.get(phase)! / patterns.get(phase)!).toFixed(2)}x` : '-',
+  ]));
 }
 
 /** Idle items of both templates side by side, grouped by kind. */

@@ -1,6 +1,8 @@
 import * as path from 'path';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 
 /**
@@ -50,19 +52,31 @@ export interface HybridImageEcrOptions {
   readonly platform?: HybridPlatform;
 }
 
-/** What a `HybridImage` resolves to when bound to a construct. */
-export interface HybridImageConfig {
-  /** Repository holding the image. */
-  readonly repository: ecr.IRepository;
-  /** Tag or digest (`sha256:...`) of the image in the repository. */
-  readonly tagOrDigest: string;
-  /** Platform the image runs on. */
-  readonly platform: HybridPlatform;
+/** What the Lambda side asks of the image when it binds it. */
+export interface HybridImageBindOptions {
   /**
-   * The asset, when the image is built by the CDK.
-   * @default - the image was built elsewhere
+   * Override the image CMD for Lambda mode.
+   * @default - the image's CMD
    */
-  readonly asset?: ecrAssets.DockerImageAsset;
+  readonly lambdaCommand?: string[];
+
+  /**
+   * Override the image ENTRYPOINT for Lambda mode.
+   * @default - the image's ENTRYPOINT
+   */
+  readonly lambdaEntrypoint?: string[];
+}
+
+/** What a `HybridImage` resolves to when bound to a construct: what each side needs to run it. */
+export interface HybridImageConfig {
+  /** Code of the Lambda function: the image, with the Lambda-mode command and entrypoint. */
+  readonly lambdaCode: lambda.DockerImageCode;
+  /** Architecture of the Lambda function. */
+  readonly lambdaArchitecture: lambda.Architecture;
+  /** Image of the Fargate task's container. */
+  readonly containerImage: ecs.ContainerImage;
+  /** CPU architecture of the Fargate task. */
+  readonly fargateCpuArchitecture: ecs.CpuArchitecture;
 }
 
 /**
@@ -86,7 +100,27 @@ export abstract class HybridImage {
   }
 
   /** Resolve the image for the given scope. Called once per `HybridAlbService`. */
-  public abstract bind(scope: Construct): HybridImageConfig;
+  public abstract bind(scope: Construct, options?: HybridImageBindOptions): HybridImageConfig;
+}
+
+/** Both sides of one image in one repository: they can never run different bytes or architectures. */
+function sidesOf(
+  repository: ecr.IRepository,
+  tagOrDigest: string,
+  platform: HybridPlatform,
+  containerImage: ecs.ContainerImage,
+  options: HybridImageBindOptions,
+): HybridImageConfig {
+  return {
+    lambdaCode: lambda.DockerImageCode.fromEcr(repository, {
+      tagOrDigest,
+      cmd: options.lambdaCommand,
+      entrypoint: options.lambdaEntrypoint,
+    }),
+    lambdaArchitecture: platform === HybridPlatform.LINUX_ARM64 ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+    containerImage,
+    fargateCpuArchitecture: platform === HybridPlatform.LINUX_ARM64 ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+  };
 }
 
 class AssetHybridImage extends HybridImage {
@@ -94,7 +128,7 @@ class AssetHybridImage extends HybridImage {
     super();
   }
 
-  public bind(scope: Construct): HybridImageConfig {
+  public bind(scope: Construct, options: HybridImageBindOptions = {}): HybridImageConfig {
     const platform = this.options.platform ?? HybridPlatform.LINUX_AMD64;
     const asset = new ecrAssets.DockerImageAsset(scope, 'ImageAsset', {
       directory: path.resolve(this.directory),
@@ -103,7 +137,9 @@ class AssetHybridImage extends HybridImage {
       file: this.options.file,
       platform: platform === HybridPlatform.LINUX_ARM64 ? ecrAssets.Platform.LINUX_ARM64 : ecrAssets.Platform.LINUX_AMD64,
     });
-    return { repository: asset.repository, tagOrDigest: asset.imageTag, platform, asset };
+    // Lambda pulls the asset's tag from the asset repository; the task references the asset itself, which also grants
+    // its execution role the pull. One asset, so both sides run the same digest.
+    return sidesOf(asset.repository, asset.imageTag, platform, ecs.ContainerImage.fromDockerImageAsset(asset), options);
   }
 }
 
@@ -116,11 +152,9 @@ class EcrHybridImage extends HybridImage {
     super();
   }
 
-  public bind(_scope: Construct): HybridImageConfig {
-    return {
-      repository: this.repository,
-      tagOrDigest: this.tagOrDigest,
-      platform: this.options.platform ?? HybridPlatform.LINUX_AMD64,
-    };
+  public bind(_scope: Construct, options: HybridImageBindOptions = {}): HybridImageConfig {
+    const platform = this.options.platform ?? HybridPlatform.LINUX_AMD64;
+    const containerImage = ecs.ContainerImage.fromEcrRepository(this.repository, this.tagOrDigest);
+    return sidesOf(this.repository, this.tagOrDigest, platform, containerImage, options);
   }
 }

@@ -152,9 +152,14 @@ export interface TrafficControllerProps {
 }
 
 /**
- * The controller that moves traffic between the Lambda and Fargate target groups: alarms on load,
- * EventBridge rules that invoke a function on alarm changes, mode changes and redeploys, and a
- * reconcile schedule that is enabled only while traffic is moving or on Fargate.
+ * The controller that moves traffic between the Lambda and Fargate target groups: alarms on load and a function
+ * that decides. EventBridge invokes the function on:
+ * - a state change of any of its four alarms (scale-out, scale-in, Fargate errors, overload);
+ * - a change of the SSM mode parameter;
+ * - a CloudFormation resource status change (update or creation, in progress or complete) of the listener, the
+ *   Fargate service, its scalable target or the reconcile schedule, which a stack update resets;
+ * - an ECS task of the service deactivating, stopping or stopped;
+ * - the reconcile schedule, every minute, enabled only while traffic is moving or on Fargate.
  */
 export class TrafficController extends Construct {
   /** The controller function. */

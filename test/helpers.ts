@@ -28,7 +28,7 @@ export function build(props: Partial<HybridAlbServiceProps> = {}, configure?: (s
   return { app, stack, service, template: Template.fromStack(stack) };
 }
 
-/** Build a stack and return the construct error, for validation tests. */
+/** A function that builds the stack with these props, for `expect(buildError(props)).toThrow(/message/)`. */
 export function buildError(props: Partial<HybridAlbServiceProps>): () => void {
   return () => build(props);
 }

@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -6,6 +6,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
 import { HybridAlbService, HybridImage, HybridPlatform } from '../src';
 import { FIXTURE_IMAGE_DIR, build, resourceCounts } from './helpers';
 
@@ -17,7 +18,12 @@ function listenerOnPort(template: Template, port: number): any {
 }
 
 describe('default stack', () => {
-  const { template, service, stack } = build();
+  let template: Template;
+  let service: HybridAlbService;
+  let stack: Stack;
+  beforeAll(() => {
+    ({ template, service, stack } = build());
+  });
 
   test('creates a 2-AZ VPC with public subnets only: no NAT gateway, no interface endpoint', () => {
     const counts = resourceCounts(template);
@@ -156,9 +162,11 @@ describe('default stack', () => {
   });
 
   test('exposes what it creates', () => {
-    expect(service.vpc).toBeDefined();
-    expect(service.loadBalancer.loadBalancerArn).toBeDefined();
-    expect(service.listener.listenerArn).toBeDefined();
+    const logicalId = (c: Construct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+    expect(service.vpc.node.scope).toBe(service);
+    expect(service.loadBalancer.vpc).toBe(service.vpc);
+    expect(stack.resolve(service.loadBalancer.loadBalancerArn)).toEqual({ Ref: logicalId(service.loadBalancer) });
+    expect(stack.resolve(service.listener.listenerArn)).toEqual({ Ref: logicalId(service.listener) });
     expect(service.redirectListener).toBeUndefined();
     expect(service.lambdaAlias).toBeUndefined();
     expect(service.lambdaSecurityGroup).toBeUndefined();
@@ -285,7 +293,7 @@ describe('options', () => {
       Name: 'live',
       ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 },
     });
-    expect(service.lambdaAlias).toBeDefined();
+    expect(service.lambdaAlias?.aliasName).toBe('live');
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetType: 'lambda',
       Targets: [{ Id: { Ref: Match.stringLikeRegexp('LiveAlias') } }],
@@ -293,8 +301,11 @@ describe('options', () => {
   });
 
   test('Lambda attached to the VPC gets its own security group', () => {
-    const { template, service } = build({ lambda: { attachToVpc: true } });
-    expect(service.lambdaSecurityGroup).toBeDefined();
+    const { template, service, stack } = build({ lambda: { attachToVpc: true } });
+    const securityGroupId = stack.getLogicalId(service.lambdaSecurityGroup!.node.defaultChild as CfnElement);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [securityGroupId, 'GroupId'] }] },
+    });
     template.hasResourceProperties('AWS::Lambda::Function', {
       VpcConfig: { SecurityGroupIds: [Match.anyValue()], SubnetIds: Match.anyValue() },
     });

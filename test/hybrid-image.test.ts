@@ -4,7 +4,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
-import { HybridAlbService, HybridImage, HybridPlatform } from '../src';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { HybridImage, HybridPlatform } from '../src';
 import { FIXTURE_IMAGE_DIR, TEST_ENV, build } from './helpers';
 
 describe('HybridImage', () => {
@@ -15,7 +17,7 @@ describe('HybridImage', () => {
     const lambdaUri = JSON.stringify(stack.resolve(fn.Properties.Code.ImageUri));
     const taskUri = JSON.stringify(stack.resolve(task.Properties.ContainerDefinitions[0].Image));
     const hash = /:([0-9a-f]{64})/.exec(lambdaUri)?.[1];
-    expect(hash).toBeDefined();
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(taskUri).toContain(hash!);
     // one asset in the cloud assembly, not two
     const assets = stack.node.findAll().filter(c => c instanceof ecrAssets.DockerImageAsset);
@@ -23,25 +25,21 @@ describe('HybridImage', () => {
   });
 
   test('fromAsset passes build args, target and platform to the asset', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S', { env: TEST_ENV });
-    new HybridAlbService(stack, 'Svc', {
+    const { app, stack } = build({
       image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR, { buildArgs: { NODE_ENV: 'production' }, target: 'runtime', platform: HybridPlatform.LINUX_ARM64 }),
     });
     const assembly = app.synth();
-    const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'S.assets.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, `${stack.artifactId}.assets.json`), 'utf8'));
     const images = Object.values<any>(manifest.dockerImages);
     expect(images).toHaveLength(1);
     expect(images[0].source).toMatchObject({ dockerBuildArgs: { NODE_ENV: 'production' }, dockerBuildTarget: 'runtime', platform: 'linux/arm64' });
   });
 
   test('fromEcr: both sides pull the given digest from the repository', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S', { env: TEST_ENV });
-    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app');
     const digest = 'sha256:' + 'a'.repeat(64);
-    new HybridAlbService(stack, 'Svc', { image: HybridImage.fromEcr(repository, digest, { platform: HybridPlatform.LINUX_ARM64 }) });
-    const template = Template.fromStack(stack);
+    const { template } = build({}, stack => ({
+      image: HybridImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app'), digest, { platform: HybridPlatform.LINUX_ARM64 }),
+    }));
     const json = JSON.stringify(template.toJSON());
     expect(json).toContain(`my-app@${digest}`);
     template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'] });
@@ -52,11 +50,37 @@ describe('HybridImage', () => {
   });
 
   test('fromEcr with a tag', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S', { env: TEST_ENV });
-    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app');
-    new HybridAlbService(stack, 'Svc', { image: HybridImage.fromEcr(repository, 'v1.2.3') });
-    const json = JSON.stringify(Template.fromStack(stack).toJSON());
+    const { template } = build({}, stack => ({
+      image: HybridImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app'), 'v1.2.3'),
+    }));
+    const json = JSON.stringify(template.toJSON());
     expect(json.match(/my-app:v1\.2\.3/g)?.length).toBe(2);
+  });
+
+  test('bind gives each side what it runs: Lambda code with the Lambda-mode command, a container image, one architecture', () => {
+    const stack = new Stack(new App(), 'S', { env: TEST_ENV });
+    const repository = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app');
+    const config = HybridImage.fromEcr(repository, 'v1', { platform: HybridPlatform.LINUX_ARM64 })
+      .bind(stack, { lambdaCommand: ['lambda.handler'], lambdaEntrypoint: ['/entry.sh'] });
+    expect(config.lambdaArchitecture).toBe(lambda.Architecture.ARM_64);
+    expect(config.fargateCpuArchitecture).toBe(ecs.CpuArchitecture.ARM64);
+    new lambda.DockerImageFunction(stack, 'Fn', { code: config.lambdaCode });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Code: { ImageUri: stack.resolve(repository.repositoryUriForTagOrDigest('v1')) },
+      ImageConfig: { Command: ['lambda.handler'], EntryPoint: ['/entry.sh'] },
+    });
+    expect(config.containerImage).toBeInstanceOf(ecs.ContainerImage);
+  });
+
+  test('bind of an asset image builds one asset for both sides, on amd64 unless told', () => {
+    const stack = new Stack(new App(), 'S', { env: TEST_ENV });
+    const config = HybridImage.fromAsset(FIXTURE_IMAGE_DIR).bind(stack);
+    expect(config.lambdaArchitecture).toBe(lambda.Architecture.X86_64);
+    expect(config.fargateCpuArchitecture).toBe(ecs.CpuArchitecture.X86_64);
+    const asset = stack.node.findAll().filter(c => c instanceof ecrAssets.DockerImageAsset) as ecrAssets.DockerImageAsset[];
+    expect(asset).toHaveLength(1);
+    new lambda.DockerImageFunction(stack, 'Fn', { code: config.lambdaCode });
+    const fn = Object.values<any>(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
+    expect(JSON.stringify(fn.Properties.Code.ImageUri)).toContain(`:${asset[0].assetHash}`);
   });
 });

@@ -1,15 +1,12 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { HybridAlbService, HybridAlbServiceProps, HybridImage } from '../src';
-import { FIXTURE_IMAGE_DIR, TEST_ENV } from './helpers';
+import { HybridAlbServiceProps } from '../src';
+import { build } from './helpers';
 
 function findings(configure: (stack: Stack) => Partial<HybridAlbServiceProps>): string[] {
-  const app = new App();
-  const stack = new Stack(app, 'NagStack', { env: TEST_ENV });
-  new HybridAlbService(stack, 'Service', { image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR), ...configure(stack) });
-  app.synth();
+  const { stack } = build({}, configure);
   const report = new AwsSolutionsChecks().validateScope(stack);
   return report.violations.flatMap(v => v.violatingResources.map(r => `${v.ruleName} ${(r as any).constructPath ?? r.resourceLogicalId}`));
 }
@@ -34,6 +31,6 @@ describe('cdk-nag AwsSolutions', () => {
       sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
       return {};
     });
-    expect(result).toEqual(expect.arrayContaining([expect.stringMatching(/^AwsSolutions-EC23 NagStack\/Extra/)]));
+    expect(result).toEqual(expect.arrayContaining([expect.stringMatching(/^AwsSolutions-EC23 TestStack\/Extra/)]));
   });
 });

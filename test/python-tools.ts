@@ -1,26 +1,24 @@
 /**
- * The Python tools the tests run live in one virtualenv at `<repo>/.venv` (moto's server, cfn-lint), filled from
- * test/requirements.txt on first use and again whenever that file changes. A tool whose pins conflict with it
- * (checkov) gets a virtualenv of its own under `<repo>/.venv/isolated/`, made the same way.
+ * The Python tools the tests run (moto's server, cfn-lint, checkov), each set in a virtualenv under `<repo>/.venv/`
+ * named after its requirements file's content: `tests-<hash>` for test/requirements.txt, `<name>-<hash>` for a tool
+ * whose pins conflict with it (checkov). A changed requirements file names a new virtualenv, so there is nothing to
+ * compare and no half-upgraded environment. Jest's globalSetup (test/global-setup.ts) makes them once, before any
+ * worker starts, so workers only read them and never race.
  */
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
-import { join } from 'path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { basename, join } from 'path';
 
 const REPO_ROOT = join(__dirname, '..');
-const VENV = join(REPO_ROOT, '.venv');
+const VENVS = join(REPO_ROOT, '.venv');
 const REQUIREMENTS = join(__dirname, 'requirements.txt');
-/**
- * Held while pip runs: jest runs test files in parallel workers, and several may need the virtualenvs at once.
- * Inside .venv, so a run killed while holding it leaves nothing that git sees.
- */
-const LOCK = join(VENV, '.install.lock');
-/** A first install of all the tools takes about a minute; a lock older than this was left by a killed run. */
-const STALE_LOCK_MS = 15 * 60_000;
-const LOCK_POLL_MS = 500;
+/** checkov's pins (boto3) conflict with moto's: it gets a virtualenv of its own. */
+export const CHECKOV_REQUIREMENTS = join(__dirname, 'validators', 'requirements-checkov.txt');
+/** Written last: a virtualenv without it was interrupted while installing and is made again. */
+const READY = '.ready';
 
-/** The virtualenv holding the pinned tools. */
+/** A virtualenv holding pinned tools. */
 export interface PythonVenv {
   /** Its Python interpreter. */
   readonly python: string;
@@ -34,82 +32,48 @@ export function hasPython(): boolean {
   return result.status === 0;
 }
 
-/**
- * The tests' virtualenv, `<repo>/.venv`, holding test/requirements.txt. Created or filled unless it already holds
- * exactly what that file asks for. Safe to call from several jest workers at once.
- */
+/** The tests' virtualenv, holding test/requirements.txt. */
 export function ensureVenv(): PythonVenv {
-  return ensureVenvAt(VENV, REQUIREMENTS);
+  return ensureVenvFor('tests', REQUIREMENTS);
 }
 
-/**
- * A virtualenv of its own, `<repo>/.venv/isolated/<name>`, holding `requirements`: for a tool whose pinned
- * dependencies cannot share the tests' virtualenv.
- */
+/** A virtualenv of its own holding `requirements`: for a tool whose pinned dependencies cannot share the tests' one. */
 export function ensureIsolatedVenv(name: string, requirements: string): PythonVenv {
-  return ensureVenvAt(join(VENV, 'isolated', name), requirements);
+  return ensureVenvFor(name, requirements);
 }
 
-function ensureVenvAt(venv: string, requirements: string): PythonVenv {
-  const python = join(venv, 'bin', 'python');
-  // The hash of the requirements file the virtualenv was last filled from.
-  const stamp = join(venv, '.requirements.sha256');
-  const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
-  const isFilled = () => existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf-8') === wanted;
-  if (!isFilled()) {
-    withLock(() => {
-      // Another worker may have installed while this one waited for the lock.
-      if (isFilled()) {
-        return;
-      }
-      if (!existsSync(python)) {
-        run('python3', ['-m', 'venv', venv]);
-      }
-      run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
-      writeFileSync(stamp, wanted);
-    });
+/** Every virtualenv the tests use; called once by Jest's globalSetup. */
+export function prepareAllVenvs(): void {
+  ensureVenv();
+  ensureIsolatedVenv('checkov', CHECKOV_REQUIREMENTS);
+}
+
+function ensureVenvFor(name: string, requirements: string): PythonVenv {
+  const hash = createHash('sha256').update(readFileSync(requirements)).digest('hex').slice(0, 12);
+  const venv = join(VENVS, `${name}-${hash}`);
+  const venvOf = { python: join(venv, 'bin', 'python'), bin: (tool: string) => join(venv, 'bin', tool) };
+  if (existsSync(join(venv, READY))) {
+    return venvOf;
   }
-  return { python, bin: (name: string) => join(venv, 'bin', name) };
+  removeVenvsNamed(name);
+  mkdirSync(VENVS, { recursive: true });
+  // A first install takes minutes: say why the run pauses.
+  process.stderr.write(`Installing ${basename(requirements)} into ${venv}\n`);
+  run('python3', ['-m', 'venv', venv]);
+  run(venvOf.python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
+  writeFileSync(join(venv, READY), `${basename(requirements)}\n`);
+  return venvOf;
 }
 
-function withLock(action: () => void): void {
-  mkdirSync(VENV, { recursive: true });
-  const deadline = Date.now() + STALE_LOCK_MS;
-  while (!tryLock()) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${LOCK}; remove it if no test run is installing Python tools`);
+/** Virtualenvs made from an earlier version of the requirements, or left half-made by an interrupted run. */
+function removeVenvsNamed(name: string): void {
+  if (!existsSync(VENVS)) {
+    return;
+  }
+  for (const entry of readdirSync(VENVS)) {
+    if (/^[0-9a-f]{12}$/.test(entry.slice(name.length + 1)) && entry.startsWith(`${name}-`)) {
+      rmSync(join(VENVS, entry), { recursive: true, force: true });
     }
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, LOCK_POLL_MS);
-  }
-  try {
-    action();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
-
-/** mkdir is atomic: exactly one caller creates the directory. */
-function tryLock(): boolean {
-  try {
-    mkdirSync(LOCK);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw e;
-    }
-    if (Date.now() - lockCreatedMs() > STALE_LOCK_MS) {
-      rmSync(LOCK, { recursive: true, force: true });
-    }
-    return false;
-  }
-}
-
-function lockCreatedMs(): number {
-  try {
-    return statSync(LOCK).mtimeMs;
-  } catch {
-    // Released between the mkdir and the stat: the next attempt will tell.
-    return Date.now();
   }
 }
 

@@ -1,6 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { TrafficMode } from '../src';
+import { HybridAlbService, TrafficMode } from '../src';
 import { build, buildError } from './helpers';
 
 function controllerEnvironment(template: Template): Record<string, any> {
@@ -18,7 +18,12 @@ function policyStatements(template: Template): any[] {
 }
 
 describe('traffic controller', () => {
-  const { template, service, stack } = build();
+  let template: Template;
+  let service: HybridAlbService;
+  let stack: Stack;
+  beforeAll(() => {
+    ({ template, service, stack } = build());
+  });
   const ref = (c: any) => stack.getLogicalId(c.node.defaultChild);
 
   test('scale-out alarm: load balancer RequestCount sum above 1200 per minute for 2 of 2 minutes', () => {

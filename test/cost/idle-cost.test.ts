@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
-import { DEFAULT_PRICES, estimateIdleCost, IdleCostItem, IdleCostKind, Prices } from '../../src/cost/idle-cost';
+import { DEFAULT_PRICES, estimateIdleCost, IdleCostItem, IdleCostKind, IdleCostReport, Prices } from '../../src/cost/idle-cost';
 
 // Round figures so every expectation below can be checked by hand: $1/h is $730 a month.
 const PRICES: Prices = {
@@ -343,12 +343,14 @@ describe('estimateIdleCost', () => {
   });
 
   describe('aws-ecs-patterns ApplicationLoadBalancedFargateService with defaults', () => {
-    const app = new App();
-    const stack = new Stack(app, 'Patterns');
-    new ecsPatterns.ApplicationLoadBalancedFargateService(stack, 'Service', {
-      taskImageOptions: { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:latest') },
+    let report: IdleCostReport;
+    beforeAll(() => {
+      const stack = new Stack(new App(), 'Patterns');
+      new ecsPatterns.ApplicationLoadBalancedFargateService(stack, 'Service', {
+        taskImageOptions: { image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:latest') },
+      });
+      report = estimateIdleCost(Template.fromStack(stack).toJSON());
     });
-    const report = estimateIdleCost(Template.fromStack(stack).toJSON());
 
     test('bills two NAT gateways with their IPv4, the ALB with two IPv4 and one 0.25 vCPU / 0.5 GB task', () => {
       const count = (kind: string) => report.items.filter(i => i.kind === kind).reduce((n, i) => n + i.quantity, 0);

@@ -17,11 +17,10 @@ import * as path from 'path';
 import { describeFinding, Finding, loadAllowlist, review } from './allowlist';
 import { LintFinding, runCfnLint, runCheckov } from './scanners';
 import { integTemplates, NamedTemplate, unitTemplates } from './templates';
-import { ensureIsolatedVenv, ensureVenv, hasPython } from '../python-tools';
+import { CHECKOV_REQUIREMENTS, ensureIsolatedVenv, ensureVenv, hasPython } from '../python-tools';
 
 const CFN_LINT_ALLOWED = path.join(__dirname, 'cfn-lint-allowed.json');
 const CHECKOV_ALLOWED = path.join(__dirname, 'checkov-allowed.json');
-const CHECKOV_REQUIREMENTS = path.join(__dirname, 'requirements-checkov.txt');
 const INTEG_DIR = path.join(__dirname, '..', '..', 'integ');
 
 const UNIT_CONFIGURATIONS = ['arm64', 'default', 'https', 'internal-user-vpc', 'lambda-in-vpc', 'provisioned-concurrency'];
