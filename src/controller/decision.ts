@@ -3,61 +3,29 @@
  * Pure: no AWS SDK, no clock, no I/O, so the same function runs in the controller Lambda, the simulator and
  * property tests. Every rule below reads the observation afresh, so a decision whose actions were only partly
  * applied is simply followed by one that sees what did take effect and continues from there.
+ *
+ * The rules, in the order they are checked:
+ * - Safety: Fargate never keeps weight without a healthy running task, nor more than its healthy tasks can carry at
+ *   the estimated demand (Lambda takes the rest at once), nor while its error rate is materially worse than Lambda's.
+ *   Taking weight away for lost health or errors is a failback; the next shift waits for a backoff that doubles with
+ *   each failback in a row.
+ * - Intent: the override, then the scale-out alarm, then the scale-in alarm after a hold that grows when scale-outs
+ *   recur soon after the previous return to Lambda; a scale-out whose load fell away before the first weight is
+ *   cancelled.
+ * - Progress: towards Fargate in steps after pauses, the first step only once a published minute shows Fargate
+ *   serving it without errors; back to Lambda in steps; tasks drained, then stopped.
  */
-import { Action, ControllerConfig, Decision, Intent, Marks, ObservedState, Phase } from './types';
+import { assertValidConfig } from './tunables';
+import { Action, ControllerConfig, Decision, FailbackReason, Intent, Marks, ObservedState, Phase, TrafficMetrics } from './types';
 
-/** Tunables used where the construct's `scaling` props leave a value out. */
-export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = {
-  // A small first step lets the new tasks, and the Fargate error alarm, see real traffic before they carry half of it.
-  shiftOutSteps: [10, 50, 100],
-  shiftOutPauseSeconds: 30,
-  // Lambda grows by at most 1,000 concurrent executions per 10 s per function and every new execution environment
-  // starts cold, so the cold side never gets the whole load at once: it takes half, then 80 %, then all, 60 s apart.
-  // The scale-in alarm fires at low load (around one task's 3,000 requests/min, i.e. 50 requests/s, tens of
-  // concurrent executions), so even the first step is far inside one burst window, and each pause lets the
-  // environments warmed by one step absorb the next, smaller, increment.
-  shiftBackSteps: [50, 20, 0],
-  shiftBackPauseSeconds: 60,
-  minTasks: 1,
-  maxTasks: 10,
-  requestsPerTaskPerMinute: 3000,
-  // Ten minutes on Fargate before the scale-in alarm may send traffic back, so a lull between bursts does not
-  // make traffic bounce between the two sides.
-  minFargateSeconds: 600,
-  // ALB does not drain requests when a weight changes, only when a target deregisters: in-flight requests
-  // on the Fargate side get this long to finish before their tasks are stopped.
-  drainSeconds: 30,
-  overflowLambdaWeight: 0,
-};
-
-/** The problems with a config, one readable sentence each; empty when the config is usable. */
-export function validateControllerConfig(config: ControllerConfig): string[] {
-  const problems: string[] = [];
-  if (!isStrictlyMonotonic(config.shiftOutSteps, 1, 100, 'increasing')) {
-    problems.push(`shiftOutSteps must be strictly increasing integers in 1..100 ending at 100; got ${formatList(config.shiftOutSteps)}`);
-  }
-  if (!isStrictlyMonotonic(config.shiftBackSteps, 0, 99, 'decreasing')) {
-    problems.push(`shiftBackSteps must be strictly decreasing integers in 0..99 ending at 0; got ${formatList(config.shiftBackSteps)}`);
-  }
-  for (const key of ['shiftOutPauseSeconds', 'shiftBackPauseSeconds', 'minFargateSeconds', 'drainSeconds'] as const) {
-    if (!isFiniteAtLeast(config[key], 0)) {
-      problems.push(`${key} must be a number of seconds >= 0; got ${config[key]}`);
-    }
-  }
-  if (!Number.isInteger(config.minTasks) || config.minTasks < 1) {
-    problems.push(`minTasks must be an integer >= 1 (Fargate never carries traffic without a task); got ${config.minTasks}`);
-  }
-  if (!Number.isInteger(config.maxTasks) || config.maxTasks < Math.max(1, config.minTasks)) {
-    problems.push(`maxTasks must be an integer >= minTasks (${config.minTasks}); got ${config.maxTasks}`);
-  }
-  if (!isFiniteAtLeast(config.requestsPerTaskPerMinute, Number.MIN_VALUE)) {
-    problems.push(`requestsPerTaskPerMinute must be a number > 0; got ${config.requestsPerTaskPerMinute}`);
-  }
-  if (!Number.isInteger(config.overflowLambdaWeight) || config.overflowLambdaWeight < 0 || config.overflowLambdaWeight > 99) {
-    problems.push(`overflowLambdaWeight must be an integer in 0..99 (0 disables overflow); got ${config.overflowLambdaWeight}`);
-  }
-  return problems;
-}
+/** Requests in the two-minute window below which error rates and response times say nothing. */
+const MIN_REQUESTS_FOR_RATES = 60;
+/** The estimator extrapolates the newest minute's rise over at most this many minutes (the usual publication lag). */
+const MAX_EXTRAPOLATED_MINUTES = 2;
+/** Autoscaling sizes tasks near their target; the controller adds tasks itself only beyond this margin over it. */
+const RAISE_MARGIN = 1.1;
+/** The newest high-load time is rewritten at most this often, to keep tag writes rare. */
+const HIGH_LOAD_MARK_EVERY_MS = 60_000;
 
 /** Decides the changes to make from one observation. Throws only when the config itself is unusable. */
 export function decide(observed: ObservedState, config: ControllerConfig): Decision {
@@ -65,21 +33,28 @@ export function decide(observed: ObservedState, config: ControllerConfig): Decis
   const previous = previousIntent(observed);
   const intentChoice = resolveIntent(observed, config, previous);
   const intent = intentChoice.intent;
-  // The overflow ceiling is judged on the task count this decision leaves, so deciding again after the
-  // actions are applied finds nothing more to do.
-  const planned = plannedDesiredCount(observed, config, intent, true);
-  const ceiling = fargateCeiling({ overloadAlarm: observed.overloadAlarm, desiredCount: planned }, config);
+  const allowed = allowedShare(observed, config);
   const weight = intent === 'fargate'
-    ? planShiftOut(observed, config, ceiling)
-    : planShiftBack(observed, config, intent !== previous);
+    ? planShiftOut(observed, config, allowed)
+    : planShiftBack(observed, config, intent !== previous, intentChoice.failback !== undefined);
   const weightsChange = weight.fargate !== observed.fargateWeight || 100 - weight.fargate !== observed.lambdaWeight;
   const capacity = intent === 'fargate'
-    ? planFargateCapacity(observed, config, weight.fargate >= ceiling)
+    ? planFargateCapacity(observed, config, weight.fargate >= 100)
     : planDrain(observed, config, weight.fargate, weightsChange);
-  const marks = marksToWrite(observed, intent, weightsChange || !!weight.startClock || !!capacity.startClock);
-  const atRest = intent === 'lambda' && isAtRest(observed);
+  const marks = marksToWrite({
+    observed, config, intent, previous, weightAfter: weight.fargate, weightsChange,
+    startClock: !!weight.startClock || !!capacity.startClock, failback: intentChoice.failback ?? weight.failback,
+  });
+  // At rest: idle on Lambda, or settled on Fargate. Either way only an event (or the heartbeat) brings the next decision.
+  const atRest = (intent === 'lambda' && isAtRest(observed) && !waitsForBackoff(observed, config))
+    || isSettledOnFargate(observed, intent, previous, weight.fargate, capacity);
 
-  const actions: Action[] = [...capacity.before];
+  const actions: Action[] = [];
+  if (!atRest) {
+    // First, so that whatever fails after it, the schedule is there to try again.
+    actions.push({ kind: 'enableReconcile' });
+  }
+  actions.push(...capacity.before);
   if (marks) {
     // Marks go before the weights: if only one of the two takes effect, the mark claims a change that did not
     // happen (the next step merely waits longer) rather than a change going unrecorded (a drain starting early).
@@ -89,28 +64,46 @@ export function decide(observed: ObservedState, config: ControllerConfig): Decis
     actions.push({ kind: 'setWeights', lambda: 100 - weight.fargate, fargate: weight.fargate });
   }
   actions.push(...capacity.after);
-  actions.push({ kind: atRest ? 'disableReconcile' : 'enableReconcile' });
-
+  if (atRest) {
+    actions.push({ kind: 'disableReconcile' });
+  }
+  const phase = derivePhase(observed, config);
+  const moving = actions.some((a) => a.kind === 'setWeights' || a.kind === 'setDesiredCount' || a.kind === 'setMinCapacity');
   return {
-    phase: derivePhase(observed, config),
+    phase,
     intent,
     actions,
     reason: sentence([intentChoice.why, weight.why, capacity.why]),
     needsReconcile: !atRest,
+    pollSoon: !atRest && (moving || (phase !== 'FARGATE' && !weight.waiting)),
   };
 }
 
 /**
- * Whether the invocation that made this decision should look again after the poll interval. Polling pays only
- * while traffic or capacity is moving: a steady Fargate phase waits for the one-minute schedule or an alarm,
- * which keeps a long Fargate period from running the controller without pause.
+ * Whether the invocation that made this decision should look again after the poll interval. Polling pays only while
+ * traffic or capacity moves; a steady Fargate phase, a backoff or a wait for a datapoint lets the one-minute schedule
+ * or an event bring the next decision, which keeps a long Fargate period from running the controller without pause.
  */
 export function keepsPolling(decision: Decision): boolean {
-  if (!decision.needsReconcile) {
+  return decision.pollSoon;
+}
+
+/**
+ * Whether an observation needs the recent metrics (GetMetricData, billed per metric read). Not at rest on Lambda with
+ * nothing in motion, and not while Fargate carries everything with every alarm quiet: there the Fargate error alarm,
+ * the overload alarm and the scale-out alarm say when errors or demand need a look. Always while a shift is under way,
+ * while tasks start (to size them), and when an alarm is in ALARM.
+ */
+export function needsTraffic(observed: ObservedState): boolean {
+  const alarmed = observed.scaleOutAlarm === 'ALARM' || observed.fargateErrorAlarm === 'ALARM' || observed.overloadAlarm === 'ALARM';
+  if (alarmed || observed.override === 'fargate') {
+    return true;
+  }
+  const share = fargateShare(observed);
+  if (previousIntent(observed) === 'lambda') {
     return false;
   }
-  const moving = decision.actions.some(a => a.kind === 'setWeights' || a.kind === 'setDesiredCount' || a.kind === 'setMinCapacity');
-  return moving || decision.phase !== 'FARGATE';
+  return share < 100;
 }
 
 /**
@@ -129,8 +122,8 @@ export function derivePhase(observed: ObservedState, config: ControllerConfig): 
   if (share === 0) {
     return 'SCALING_OUT';
   }
-  // At the overflow weight Fargate has all the traffic it may take, which is where the shift out ends.
-  return share >= fargateCeiling(observed, config) ? 'FARGATE' : 'SHIFTING_TO_FARGATE';
+  // Fargate has all the traffic it may take now (its healthy capacity, the overflow ceiling) where the shift ends.
+  return share >= allowedShare(observed, config).share ? 'FARGATE' : 'SHIFTING_TO_FARGATE';
 }
 
 /**
@@ -144,21 +137,31 @@ export function inferIntent(observed: ObservedState): Intent {
   return observed.desiredCount > 0 && observed.scaleInAlarm !== 'ALARM' ? 'fargate' : 'lambda';
 }
 
-/** Tasks to start before Fargate takes traffic: enough for the current load, within minTasks..maxTasks. */
+/**
+ * Requests per minute expected now. Metrics describe minutes that ended one to four minutes ago, so the newest
+ * published minute is extrapolated by its rise over the one before, for the minutes since it ended (at most two), and
+ * never lowered: on a surge the estimate runs ahead of the data (a jump from idle to 1,500 requests/s reads as two and
+ * a half times that for a minute), and a falling load keeps Fargate's share sized for the higher figure until the data
+ * shows the fall. Either way the error is towards Lambda, which has no ceiling here.
+ */
+export function estimateDemand(traffic: TrafficMetrics | undefined, nowMs: number): number {
+  const [latest, previous] = traffic?.requestsPerMinute ?? [];
+  if (latest === undefined || !(latest > 0)) {
+    return 0;
+  }
+  const rise = Math.max(0, latest - (previous ?? 0));
+  const endMs = (traffic!.latestMinuteStartMs ?? nowMs) + 60_000;
+  const minutesAhead = clamp((nowMs - endMs) / 60_000, 0, MAX_EXTRAPOLATED_MINUTES);
+  return latest + rise * minutesAhead;
+}
+
+/** Tasks to start before Fargate takes traffic: enough for the demand, within minTasks..maxTasks. */
 export function initialTaskCount(requestsPerMinute: number, config: ControllerConfig): number {
   const load = Number.isFinite(requestsPerMinute) ? Math.max(0, requestsPerMinute) : 0;
   return clamp(Math.ceil(load / config.requestsPerTaskPerMinute), config.minTasks, config.maxTasks);
 }
 
-/**
- * Healthy targets needed before Fargate may take `fargateWeight` percent: that share of the initial task count,
- * and never fewer than one, so a step is never bigger than the tasks ready to serve it.
- */
-export function targetsNeededFor(fargateWeight: number, initialTasks: number): number {
-  return Math.max(1, Math.ceil((fargateWeight * initialTasks) / 100));
-}
-
-/** The next Fargate weight on the way out; a weight between steps (config changed, overflow) goes to the next one up. */
+/** The next Fargate weight on the way out; a weight between steps (capped, config changed) goes to the next one up. */
 export function nextShiftOutStep(fargateWeight: number, steps: readonly number[]): number {
   return steps.find((step) => step > fargateWeight) ?? 100;
 }
@@ -169,20 +172,8 @@ export function nextShiftBackStep(fargateWeight: number, steps: readonly number[
 }
 
 /**
- * Tasks a shift is sized for: from the load when the shift starts, then the minimum capacity the controller set at
- * that moment. A fresher load reading mid-shift still raises the capacity, but does not make the next step wait for
- * the extra task to start (the simulator saw that push a full shift past 180 s).
- */
-export function shiftTaskCount(observed: ObservedState, config: ControllerConfig): number {
-  if (fargateShare(observed) > 0 && observed.minCapacity >= config.minTasks) {
-    return clamp(observed.minCapacity, config.minTasks, config.maxTasks);
-  }
-  return initialTaskCount(observed.requestsPerMinute, config);
-}
-
-/**
- * The highest Fargate weight allowed now: 100, or 100 - overflowLambdaWeight while Fargate is overloaded
- * at maxTasks, because then only Lambda can take more.
+ * The overflow ceiling: 100, or 100 - overflowLambdaWeight while Fargate is overloaded at maxTasks (the overload
+ * alarm), because then only Lambda can take more.
  */
 export function fargateCeiling(observed: Pick<ObservedState, 'overloadAlarm' | 'desiredCount'>, config: ControllerConfig): number {
   const overflowing = config.overflowLambdaWeight > 0
@@ -204,16 +195,87 @@ export function fargateShare(observed: Pick<ObservedState, 'lambdaWeight' | 'far
   return clamp(Math.round((100 * fargate) / (lambda + fargate)), 0, 100);
 }
 
+/**
+ * The largest Fargate share allowed now, rounded down to the weight granularity: what the healthy running tasks can
+ * carry of the estimated demand, halved while Fargate answers much slower than Lambda (it is overloaded, so the
+ * capacity per task was overestimated), and the overflow ceiling.
+ */
+export function allowedShare(observed: ObservedState, config: ControllerConfig): { share: number; why?: string } {
+  const demand = estimateDemand(observed.traffic, observed.nowMs);
+  const capacity = observed.healthyTargets * config.taskCapacityRequestsPerMinute;
+  let share = demand > 0 ? floorTo(Math.min(100, (100 * capacity) / demand), config.weightGranularity) : 100;
+  let why = demand > 0 && share < 100
+    ? `${plural(observed.healthyTargets, 'healthy task')} carry ${round(capacity)} of an estimated ${round(demand)} requests/min`
+    : undefined;
+  const current = fargateShare(observed);
+  if (current > 0 && isOverloaded(observed.traffic, config)) {
+    share = Math.min(share, floorTo(current / 2, config.weightGranularity));
+    why = `Fargate answers in ${round(observed.traffic!.fargate.responseTimeMs!)} ms against Lambda's ${round(observed.traffic!.lambda.responseTimeMs!)} ms`;
+  }
+  const ceiling = fargateCeiling(observed, config);
+  if (ceiling < share) {
+    share = ceiling;
+    why = `Fargate is overloaded at maxTasks (${config.maxTasks}) so Lambda keeps ${100 - ceiling} % as overflow`;
+  }
+  return { share, why };
+}
+
+/** Whether Fargate's error rate over the window is materially worse than Lambda's. */
+export function isMateriallyWorse(traffic: TrafficMetrics | undefined, config: ControllerConfig): boolean {
+  if (!traffic || traffic.fargate.errors < config.minErrors || !(traffic.fargate.requests > 0)) {
+    return false;
+  }
+  const fargateRate = traffic.fargate.errors / traffic.fargate.requests;
+  const lambdaRate = traffic.lambda.requests > 0 ? traffic.lambda.errors / traffic.lambda.requests : 0;
+  return fargateRate > lambdaRate + config.errorRateMargin;
+}
+
+/** Whether Fargate answers much slower than Lambda, both with enough requests to tell. */
+export function isOverloaded(traffic: TrafficMetrics | undefined, config: ControllerConfig): boolean {
+  const fargate = traffic?.fargate;
+  const lambda = traffic?.lambda;
+  if (!fargate || !lambda || fargate.requests < MIN_REQUESTS_FOR_RATES || lambda.requests < MIN_REQUESTS_FOR_RATES) {
+    return false;
+  }
+  if (fargate.responseTimeMs === undefined || lambda.responseTimeMs === undefined || !(lambda.responseTimeMs > 0)) {
+    return false;
+  }
+  return fargate.responseTimeMs > config.overloadResponseTimeRatio * lambda.responseTimeMs;
+}
+
+/** The backoff after the n-th failback in a row: doubling from the reason's base, capped. */
+export function backoffSeconds(failbacks: number, reason: FailbackReason, config: ControllerConfig): number {
+  const base = reason === 'errors' ? config.errorBackoffSeconds : config.healthBackoffSeconds;
+  return Math.min(config.maxBackoffSeconds, base * 2 ** Math.max(0, Math.min(30, failbacks - 1)));
+}
+
+/** Whether a failback backoff still forbids a shift to Fargate; an error backoff ends when the task definition changes. */
+export function inBackoff(observed: ObservedState): boolean {
+  const { shiftAllowedAtMs, failbackReason, failbackTaskDefinition } = observed.marks;
+  if (shiftAllowedAtMs === undefined || observed.nowMs >= shiftAllowedAtMs) {
+    return false;
+  }
+  const redeployed = failbackReason === 'errors' && failbackTaskDefinition !== undefined
+    && observed.taskDefinition !== undefined && observed.taskDefinition !== failbackTaskDefinition;
+  return !redeployed;
+}
+
 interface IntentChoice {
   readonly intent: Intent;
   readonly why: string;
+  readonly failback?: FailbackReason;
 }
 
-/** A Fargate weight to set, and why. `startClock` asks for lastWeightChangeMs to be written because it is unknown. */
+/** A Fargate weight to set, and why. */
 interface WeightPlan {
   readonly fargate: number;
   readonly why: string;
+  /** lastWeightChangeMs is unknown and matters: write it now. */
   readonly startClock?: boolean;
+  /** Weight taken away for lost health. */
+  readonly failback?: FailbackReason;
+  /** Waiting for something the schedule or an event will bring (a backoff, a published datapoint). */
+  readonly waiting?: boolean;
 }
 
 /** Capacity changes: `before` runs ahead of the weights (raising), `after` behind them (lowering). */
@@ -224,23 +286,36 @@ interface CapacityPlan {
   readonly startClock?: boolean;
 }
 
-function assertValidConfig(config: ControllerConfig): void {
-  const problems = validateControllerConfig(config);
-  if (problems.length > 0) {
-    throw new Error(`Invalid controller config: ${problems.join('; ')}`);
-  }
-}
-
 function previousIntent(observed: ObservedState): Intent {
   return observed.marks.intent ?? inferIntent(observed);
 }
 
 function resolveIntent(observed: ObservedState, config: ControllerConfig, previous: Intent): IntentChoice {
+  const current = fargateShare(observed);
+  if (current > 0 && isMateriallyWorse(observed.traffic, config)) {
+    const { fargate, lambda } = observed.traffic!;
+    return {
+      intent: 'lambda',
+      failback: 'errors',
+      why: `Fargate failed ${fargate.errors} of ${fargate.requests} requests against Lambda's ${lambda.errors} of ${lambda.requests} `
+        + 'so traffic goes back to Lambda at once',
+    };
+  }
   if (observed.override !== 'auto') {
     return { intent: observed.override, why: `override pins intent to ${observed.override}` };
   }
   if (observed.scaleOutAlarm === 'ALARM') {
+    if (previous === 'lambda' && inBackoff(observed) && observed.marks.failbackReason === 'errors') {
+      return { intent: 'lambda', why: `scale-out alarm is ALARM but Fargate errors keep it off until ${iso(observed.marks.shiftAllowedAtMs!)}` };
+    }
     return { intent: 'fargate', why: 'scale-out alarm is ALARM so intent is fargate' };
+  }
+  if (previous === 'fargate' && isPointlessScaleOut(observed, config)) {
+    return {
+      intent: 'lambda',
+      why: `load fell to ${round(observed.requestsPerMinute)} requests/min, below the scale-in threshold, before Fargate took any `
+        + 'traffic, so the scale-out is cancelled',
+    };
   }
   if (observed.scaleInAlarm === 'ALARM' && previous === 'fargate') {
     return resolveScaleIn(observed, config);
@@ -251,57 +326,107 @@ function resolveIntent(observed: ObservedState, config: ControllerConfig, previo
   return { intent: previous, why: `intent stays ${previous}` };
 }
 
-/** Fargate keeps the traffic for minFargateSeconds even when the scale-in alarm fires, so bursty load does not flap. */
+/** A scale-out that has not given Fargate any weight yet, whose load is already below the scale-in threshold. */
+function isPointlessScaleOut(observed: ObservedState, config: ControllerConfig): boolean {
+  return fargateShare(observed) === 0 && observed.traffic !== undefined && observed.traffic.requestsPerMinute.length > 0
+    && observed.requestsPerMinute < config.scaleInRequestsPerMinute;
+}
+
+/**
+ * Fargate keeps the traffic for a hold after load was last high (and after the shift began) even when the scale-in
+ * alarm fires, so bursty load does not flap. The hold doubles with each scale-out that began soon after the previous
+ * return to Lambda: bursts that recur faster than a shift pays off keep the service on Fargate, while a lone burst
+ * returns after minFargateSeconds.
+ */
 function resolveScaleIn(observed: ObservedState, config: ControllerConfig): IntentChoice {
-  // An unknown start counts as now: the marks are written below, so the minimum is served from this decision on.
-  const onFargate = secondsSince(observed, observed.marks.intentSinceMs) ?? 0;
-  if (onFargate >= config.minFargateSeconds) {
-    return { intent: 'lambda', why: `scale-in alarm is ALARM after ${round(onFargate)} s on Fargate so intent is lambda` };
+  const hold = holdSeconds(observed.marks.recurrences ?? 0, config);
+  const since = Math.max(observed.marks.intentSinceMs ?? observed.nowMs, observed.marks.lastHighLoadMs ?? -Infinity);
+  const held = (observed.nowMs - since) / 1000;
+  if (held >= hold) {
+    return { intent: 'lambda', why: `scale-in alarm is ALARM after ${round(held)} s of the ${round(hold)} s hold so intent is lambda` };
   }
   return {
     intent: 'fargate',
-    why: `scale-in alarm is ALARM but Fargate has had only ${round(onFargate)} of its ${config.minFargateSeconds} s minimum so intent stays fargate`,
+    why: `scale-in alarm is ALARM but Fargate has held only ${round(held)} of its ${round(hold)} s so intent stays fargate`,
   };
+}
+
+/** minFargateSeconds, doubled per recurring scale-out, capped. */
+export function holdSeconds(recurrences: number, config: ControllerConfig): number {
+  return Math.min(Math.max(config.minFargateSeconds, config.maxHoldSeconds), config.minFargateSeconds * 2 ** Math.min(20, Math.max(0, recurrences)));
 }
 
 /**
  * Steering to Fargate. A redeploy that reset the listener to Lambda restarts here at the first step, like a
  * fresh scale-out, even when all tasks are still healthy: a redeploy is when a new image arrives, and the
- * small first step is what lets the Fargate error alarm catch a bad one before it carries everything.
+ * small first step is what lets the error comparison catch a bad one before it carries everything.
  */
-function planShiftOut(observed: ObservedState, config: ControllerConfig, ceiling: number): WeightPlan {
+function planShiftOut(observed: ObservedState, config: ControllerConfig, allowed: { share: number; why?: string }): WeightPlan {
   const current = fargateShare(observed);
   if (current > 0 && observed.healthyTargets === 0) {
-    return allToLambda(current);
+    return { fargate: 0, failback: 'health', why: `Fargate weight ${current} has no healthy running task so Lambda takes all traffic at once` };
   }
-  if (current > ceiling) {
-    return { fargate: ceiling, why: `Fargate is overloaded at maxTasks (${config.maxTasks}) so Lambda takes ${100 - ceiling} % as overflow` };
-  }
-  if (current === ceiling) {
-    return hold(current, ceiling === 100 ? 'Fargate carries all traffic' : `Lambda keeps ${100 - ceiling} % as overflow while Fargate is overloaded at maxTasks`);
-  }
-  if (observed.fargateErrorAlarm === 'ALARM') {
-    return hold(current, `Fargate error alarm is ALARM so the Fargate weight holds at ${current}`);
-  }
-  const next = Math.min(nextShiftOutStep(current, config.shiftOutSteps), ceiling);
-  const needed = targetsNeededFor(next, shiftTaskCount(observed, config));
-  if (observed.healthyTargets < needed) {
-    return hold(current, `Fargate weight ${current} waits for ${plural(needed, 'healthy target')} before going to ${next} (${observed.healthyTargets} healthy)`);
+  if (current > allowed.share) {
+    return { fargate: allowed.share, why: `${allowed.why ?? 'Fargate may take less now'} so Fargate weight goes ${current} -> ${allowed.share}` };
   }
   if (current === 0) {
-    return { fargate: next, why: `${plural(observed.healthyTargets, 'healthy Fargate target')} so Fargate weight goes 0 -> ${next}` };
+    return firstStep(observed, config, allowed);
+  }
+  const next = Math.min(nextShiftOutStep(current, config.shiftOutSteps), allowed.share);
+  if (next <= current) {
+    return hold(current, current === 100 ? 'Fargate carries all traffic' : `Fargate weight holds at ${current}: ${allowed.why ?? 'its ceiling'}`);
+  }
+  if (!hasEvidence(observed, config, current)) {
+    return { ...hold(current, `Fargate weight ${current} waits for a published minute that shows Fargate serving it without errors`), waiting: true };
   }
   return stepAfterPause(observed, current, next, config.shiftOutPauseSeconds);
 }
 
-/** Steering to Lambda: down through shiftBackSteps, the first step at once because scale-in was already sustained. */
-function planShiftBack(observed: ObservedState, config: ControllerConfig, intentChangedNow: boolean): WeightPlan {
+function firstStep(observed: ObservedState, config: ControllerConfig, allowed: { share: number; why?: string }): WeightPlan {
+  if (inBackoff(observed)) {
+    const { failbacks = 0, failbackReason = 'health', shiftAllowedAtMs } = observed.marks;
+    return {
+      ...hold(0, `after ${plural(failbacks, 'failback')} (${failbackReason}) Fargate gets no weight before ${iso(shiftAllowedAtMs!)}`),
+      waiting: true,
+    };
+  }
+  if (observed.healthyTargets === 0) {
+    return hold(0, 'Fargate weight 0 waits for a healthy running task');
+  }
+  const first = Math.min(config.shiftOutSteps[0], allowed.share);
+  if (first <= 0) {
+    return hold(0, `Fargate weight 0 holds: ${allowed.why ?? 'no capacity'}`);
+  }
+  return { fargate: first, why: `${plural(observed.healthyTargets, 'healthy Fargate task')} so Fargate weight goes 0 -> ${first}` };
+}
+
+/**
+ * Whether the current step may be left: always past the first `stepsWaitingForDatapoint` steps; before that, once a
+ * published minute that began after the last weight change shows Fargate serving requests without material errors.
+ */
+function hasEvidence(observed: ObservedState, config: ControllerConfig, current: number): boolean {
+  const stepIndex = config.shiftOutSteps.filter((step) => step <= current).length;
+  if (stepIndex > config.stepsWaitingForDatapoint || stepIndex === 0) {
+    return true;
+  }
+  const since = observed.marks.lastWeightChangeMs;
+  const traffic = observed.traffic;
+  if (since === undefined) {
+    // The marks were lost (a redeploy can drop them): the current weight has been serving for an unknown time.
+    return true;
+  }
+  return traffic !== undefined && traffic.latestMinuteStartMs !== undefined && traffic.latestMinuteStartMs >= since
+    && traffic.fargate.requests > 0 && !isMateriallyWorse(traffic, config);
+}
+
+/** Steering to Lambda: down through shiftBackSteps, the first step at once; all at once after a failback. */
+function planShiftBack(observed: ObservedState, config: ControllerConfig, intentChangedNow: boolean, failback: boolean): WeightPlan {
   const current = fargateShare(observed);
   if (current === 0) {
     return hold(0, 'Lambda takes all traffic');
   }
-  if (observed.healthyTargets === 0) {
-    return allToLambda(current);
+  if (failback || observed.healthyTargets === 0) {
+    return { fargate: 0, why: `Fargate weight ${current} goes to 0 at once` };
   }
   const next = nextShiftBackStep(current, config.shiftBackSteps);
   if (isFirstStepBack(observed, intentChangedNow)) {
@@ -314,11 +439,6 @@ function planShiftBack(observed: ObservedState, config: ControllerConfig, intent
 function isFirstStepBack(observed: ObservedState, intentChangedNow: boolean): boolean {
   const { intentSinceMs, lastWeightChangeMs } = observed.marks;
   return intentChangedNow || (intentSinceMs !== undefined && lastWeightChangeMs !== undefined && lastWeightChangeMs < intentSinceMs);
-}
-
-/** Safety first: a weighted group with no healthy target drops requests, so Lambda takes everything now. */
-function allToLambda(current: number): WeightPlan {
-  return { fargate: 0, why: `Fargate weight ${current} has no healthy targets so Lambda takes all traffic at once` };
 }
 
 function stepAfterPause(observed: ObservedState, current: number, next: number, pauseSeconds: number): WeightPlan {
@@ -338,15 +458,21 @@ function hold(fargate: number, why: string): WeightPlan {
 }
 
 /**
- * Tasks for Fargate: at least the initial count, and never fewer than ECS autoscaling chose, since it owns sizing
- * above the minimum. The minimum capacity holds the initial count while the shift is under way (the target tracking
- * policy would otherwise scale in the tasks that get little traffic yet) and goes back to minTasks once Fargate
- * has all the traffic it may take, so autoscaling can size the service to the load from there.
+ * Tasks for Fargate. The minimum capacity holds the count sized for the load while the shift is under way (the
+ * target tracking policy would otherwise scale in the tasks that get little traffic yet) and goes back to minTasks
+ * once Fargate has all the traffic, so autoscaling sizes the service from there. The desired count only rises here:
+ * to the count for the newest published minute when the shift starts or a reset (a redeploy's 0) left fewer than
+ * minTasks, and when that load runs well ahead of what autoscaling keeps; autoscaling alone lowers it. Tasks are sized
+ * on the published load, not on the extrapolated estimate that caps Fargate's share: a task too few only leaves more
+ * to Lambda, a task too many bills until autoscaling removes it.
  */
 function planFargateCapacity(observed: ObservedState, config: ControllerConfig, shiftComplete: boolean): CapacityPlan {
-  const initial = initialTaskCount(observed.requestsPerMinute, config);
-  const min = shiftComplete ? config.minTasks : Math.max(observed.minCapacity, initial);
-  const desired = plannedDesiredCount(observed, config, 'fargate', shiftComplete);
+  const load = observed.requestsPerMinute;
+  const forLoad = initialTaskCount(load, config);
+  const min = shiftComplete ? config.minTasks : Math.max(observed.minCapacity, forLoad);
+  const aheadOfAutoscaling = load > observed.desiredCount * config.requestsPerTaskPerMinute * RAISE_MARGIN;
+  const raise = !shiftComplete || observed.desiredCount < config.minTasks || aheadOfAutoscaling;
+  const desired = Math.max(observed.desiredCount, raise ? forLoad : config.minTasks);
   const before: Action[] = [];
   const after: Action[] = [];
   const why: string[] = [];
@@ -357,28 +483,10 @@ function planFargateCapacity(observed: ObservedState, config: ControllerConfig, 
   }
   if (desired !== observed.desiredCount) {
     before.push({ kind: 'setDesiredCount', count: desired });
-    why.push(`desired count ${observed.desiredCount} -> ${desired} for ${round(observed.requestsPerMinute)} requests/min`);
+    why.push(`desired count ${observed.desiredCount} -> ${desired} for ${round(load)} requests/min`);
   }
   return { before, after, why: why.length > 0 ? why.join(' and ') : undefined };
 }
-
-/**
- * The desired count after this decision's raise; only the drain lowers it, and not in the same decision as a weight change.
- * - During the shift: the tasks the shift is sized for.
- * - Once Fargate has all the traffic it may take, ECS target tracking owns the count: raising it from every fresh load
- *   reading would override autoscaling's slower scale-in and keep a task too many (the simulator measured 7 % more task
- *   hours at a steady 200 requests/s). Two exceptions: a count below minTasks while weighted is a reset (a redeploy wrote
- *   the template's 0), which is restored for the current load; and an overload alarm raises it for the load at once.
- */
-function plannedDesiredCount(observed: ObservedState, config: ControllerConfig, intent: Intent, shiftComplete: boolean): number {
-  if (intent !== 'fargate') {
-    return observed.desiredCount;
-  }
-  const forLoad = initialTaskCount(observed.requestsPerMinute, config);
-  const autoscalingOwnsCount = shiftComplete && observed.overloadAlarm !== 'ALARM' && observed.desiredCount >= config.minTasks;
-  return Math.max(observed.desiredCount, autoscalingOwnsCount ? config.minTasks : forLoad);
-}
-
 
 /** Steering to Lambda: tasks stay while Fargate has weight, then for drainSeconds after its weight reached 0. */
 function planDrain(observed: ObservedState, config: ControllerConfig, fargateAfter: number, weightsChange: boolean): CapacityPlan {
@@ -407,55 +515,96 @@ function planDrain(observed: ObservedState, config: ControllerConfig, fargateAft
   return { before: none, after, why: `Fargate weight has been 0 for ${round(elapsed)} s so the service scales to zero` };
 }
 
-/**
- * Marks to write, or undefined. The intent is written when it changes and also when its record is incomplete,
- * so marks lost in a redeploy are restored; the change time is written with every weight change.
- */
-function marksToWrite(observed: ObservedState, intent: Intent, writeClock: boolean): Marks | undefined {
-  const writeIntent = observed.marks.intent !== intent || observed.marks.intentSinceMs === undefined;
-  if (!writeIntent && !writeClock) {
-    return undefined;
-  }
-  return {
-    ...(writeIntent ? { intent, intentSinceMs: observed.nowMs } : {}),
-    ...(writeClock ? { lastWeightChangeMs: observed.nowMs } : {}),
-  };
+interface MarkInput {
+  readonly observed: ObservedState;
+  readonly config: ControllerConfig;
+  readonly intent: Intent;
+  readonly previous: Intent;
+  readonly weightAfter: number;
+  readonly weightsChange: boolean;
+  readonly startClock: boolean;
+  readonly failback?: FailbackReason;
 }
 
 /**
- * At rest only when the observation already is: a decision that scales to zero keeps the reconcile schedule on,
- * so the next decision confirms the drain took effect before the schedule is turned off.
+ * Marks to write, or undefined. The intent is written when it changes and also when its record is incomplete, so
+ * marks lost in a redeploy are restored; the change time is written with every weight change; failbacks, recurrences
+ * and the last time load was high are written when they change.
+ */
+function marksToWrite(input: MarkInput): Marks | undefined {
+  const { observed, config, intent, weightAfter, weightsChange, failback } = input;
+  const stored = observed.marks;
+  const now = observed.nowMs;
+  const marks: { -readonly [K in keyof Marks]: Marks[K] } = {};
+  if (stored.intent !== intent || stored.intentSinceMs === undefined) {
+    marks.intent = intent;
+    marks.intentSinceMs = now;
+    if (intent === 'fargate' && stored.intent === 'lambda') {
+      const recurring = stored.lastRestMs !== undefined && now - stored.lastRestMs < config.recurrenceWindowSeconds * 1000;
+      marks.recurrences = recurring ? (stored.recurrences ?? 0) + 1 : 0;
+    }
+    if (intent === 'lambda') {
+      marks.lastRestMs = now;
+      if (!failback) {
+        // A Fargate period that ended by low load was a success: the next failback starts from the base backoff.
+        marks.failbacks = 0;
+      }
+    }
+  }
+  if (weightsChange || input.startClock) {
+    marks.lastWeightChangeMs = now;
+  }
+  if (weightsChange && fargateShare(observed) === 0 && weightAfter > 0) {
+    marks.shiftStartMs = now;
+  }
+  if (failback) {
+    const failbacks = (stored.failbacks ?? 0) + 1;
+    marks.failbacks = failbacks;
+    marks.failbackReason = failback;
+    marks.shiftAllowedAtMs = now + backoffSeconds(failbacks, failback, config) * 1000;
+    if (failback === 'errors' && observed.taskDefinition !== undefined) {
+      marks.failbackTaskDefinition = observed.taskDefinition;
+    }
+  }
+  if (intent === 'fargate' && observed.scaleOutAlarm === 'ALARM' && now - (stored.lastHighLoadMs ?? -Infinity) >= HIGH_LOAD_MARK_EVERY_MS) {
+    marks.lastHighLoadMs = now;
+  }
+  return Object.keys(marks).length > 0 ? marks : undefined;
+}
+
+/**
+ * At rest on Lambda only when the observation already is: a decision that scales to zero keeps the reconcile schedule
+ * on, so the next decision confirms the drain took effect before the schedule is turned off.
  */
 function isAtRest(observed: ObservedState): boolean {
   return observed.lambdaWeight === 100 && observed.fargateWeight === 0 && observed.desiredCount === 0 && observed.minCapacity === 0;
 }
 
+/**
+ * Fargate carries all traffic and nothing is pending: no capacity change, no scale-in alarm whose hold must be
+ * re-checked, no backoff. Like rest on Lambda, this needs no schedule: every change from here comes with an event
+ * (an alarm state change, a task stop, a stack update, a mode change) or, if an event is lost, the heartbeat.
+ */
+function isSettledOnFargate(observed: ObservedState, intent: Intent, previous: Intent, weightAfter: number, capacity: CapacityPlan): boolean {
+  return intent === 'fargate' && previous === 'fargate' && weightAfter === 100 && fargateShare(observed) === 100
+    && capacity.before.length === 0 && capacity.after.length === 0 && observed.scaleInAlarm !== 'ALARM'
+    && observed.healthyTargets > 0 && !inBackoff(observed);
+}
+
+/** Load is high but a backoff holds Fargate off: the schedule must run so the shift starts when the backoff ends. */
+function waitsForBackoff(observed: ObservedState, config: ControllerConfig): boolean {
+  void config;
+  return observed.scaleOutAlarm === 'ALARM' && observed.marks.shiftAllowedAtMs !== undefined && observed.nowMs < observed.marks.shiftAllowedAtMs;
+}
+
 /** Undefined when the change time is unknown and matters; a zero wait needs no clock. */
 function secondsSinceWeightChange(observed: ObservedState, waitSeconds: number): number | undefined {
-  const elapsed = secondsSince(observed, observed.marks.lastWeightChangeMs);
+  const elapsed = observed.marks.lastWeightChangeMs === undefined ? undefined : (observed.nowMs - observed.marks.lastWeightChangeMs) / 1000;
   return elapsed === undefined && waitSeconds <= 0 ? 0 : elapsed;
 }
 
-function secondsSince(observed: ObservedState, epochMs: number | undefined): number | undefined {
-  return epochMs === undefined ? undefined : (observed.nowMs - epochMs) / 1000;
-}
-
-function isStrictlyMonotonic(steps: readonly number[], min: number, max: number, direction: 'increasing' | 'decreasing'): boolean {
-  if (!Array.isArray(steps) || steps.length === 0) {
-    return false;
-  }
-  const last = direction === 'increasing' ? 100 : 0;
-  return steps[steps.length - 1] === last && steps.every((step, i) =>
-    Number.isInteger(step) && step >= min && step <= max
-    && (i === 0 || (direction === 'increasing' ? step > steps[i - 1] : step < steps[i - 1])));
-}
-
-function isFiniteAtLeast(value: number, min: number): boolean {
-  return typeof value === 'number' && Number.isFinite(value) && value >= min;
-}
-
-function formatList(values: readonly number[]): string {
-  return Array.isArray(values) ? `[${values.join(', ')}]` : String(values);
+function floorTo(value: number, granularity: number): number {
+  return Math.max(0, Math.floor(value / granularity) * granularity);
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -464,6 +613,10 @@ function clamp(value: number, min: number, max: number): number {
 
 function round(value: number): number {
   return Math.round(value);
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
 }
 
 function plural(count: number, noun: string): string {

@@ -4,8 +4,8 @@
  * goes through a `ControllerPort`, which the Lambda handler implements with the SDK (runtime/aws-adapter.ts) and the
  * simulator implements against its model of AWS, so both run this same code, error paths included.
  */
-import { applyActions } from './apply-action';
-import { decide as defaultDecide, keepsPolling } from './decision';
+import { applyActions, ControlledState } from './apply-action';
+import { decide as defaultDecide, estimateDemand, keepsPolling } from './decision';
 import { Action, ControllerConfig, Decision, ObservedState } from './types';
 
 /** The parts of an EventBridge event the controller reads; a direct invocation may send anything. */
@@ -59,6 +59,12 @@ export interface ApplyResult {
   readonly failed?: { readonly action: Action; readonly error: string };
 }
 
+/**
+ * How long a port may reuse the metrics it read: datapoints are per minute and published once, so an invocation that
+ * polls every few seconds reads them again only when a new one can have arrived.
+ */
+export const TRAFFIC_REUSE_MS = 20_000;
+
 /** Time kept in reserve after the last sleep so the following observe/apply finishes inside the timeout. */
 export const SAFETY_MARGIN_MS = 10_000;
 
@@ -74,6 +80,7 @@ export async function runController(
   // started on the resource: watch for the whole invocation so the repair follows within one poll interval.
   const watchingRedeploy = event?.source === 'aws.cloudformation';
   let decisions = 0;
+  let confirmingRest = false;
   for (;;) {
     const warnings: string[] = [];
     const observed = await deps.port.observe(deps.now(), (message) => warnings.push(message));
@@ -81,7 +88,19 @@ export async function runController(
     const result = await applyInOrder(decision.actions, deps.port);
     decisions++;
     deps.log(JSON.stringify(decisionLogLine({ trigger, iteration: decisions, observed, decision, result, warnings, deps })));
-
+    if (result.failed) {
+      // Ending in error makes Lambda retry the event (twice, a minute and two minutes later); the schedule, enabled
+      // first by every decision away from rest, keeps trying meanwhile.
+      throw new ControllerActionError(decision, result.failed);
+    }
+    // A concurrent invocation may have moved the system off rest while this one decided to disable the schedule
+    // (possible without serializeController): look once more, at once, so a stale disable is undone now.
+    const disabled = result.applied.some((action) => action.kind === 'disableReconcile');
+    if (disabled && !confirmingRest) {
+      confirmingRest = true;
+      continue;
+    }
+    confirmingRest = false;
     const hasTimeForAnother = context.getRemainingTimeInMillis() > pollMs + SAFETY_MARGIN_MS;
     if (!(keepsPolling(decision) || watchingRedeploy) || !hasTimeForAnother) {
       return {
@@ -93,6 +112,14 @@ export async function runController(
       };
     }
     await deps.sleep(pollMs);
+  }
+}
+
+/** A decision's action failed; the invocation ends in this error so that Lambda retries it. */
+export class ControllerActionError extends Error {
+  constructor(readonly decision: Decision, readonly failed: NonNullable<ApplyResult['failed']>) {
+    super(`Action ${failed.action.kind} failed (${failed.error}); the decision was: ${decision.reason}`);
+    this.name = 'ControllerActionError';
   }
 }
 
@@ -133,12 +160,12 @@ interface DecisionLogInput {
 }
 
 /**
- * One JSON object per decision: what was seen, what was decided and why, and what took effect.
- * The same object is a CloudWatch Embedded Metric Format document, so the weights and counts become
- * metrics from the log line alone, with no PutMetricData call and no extra permission.
+ * One JSON object per decision: what was seen, what was decided and why, and what took effect. Away from rest the
+ * same object is a CloudWatch Embedded Metric Format document, so the weights and counts become metrics from the log
+ * line alone, with no PutMetricData call and no extra permission.
  */
 function decisionLogLine(input: DecisionLogInput): Record<string, unknown> {
-  const { observed, decision, result, deps } = input;
+  const { observed, decision, result } = input;
   const after = applyActions({ ...observed, reconcileEnabled: false }, result.applied);
   return {
     level: result.failed ? 'error' : input.warnings.length > 0 ? 'warn' : 'info',
@@ -162,6 +189,8 @@ function decisionLogLine(input: DecisionLogInput): Record<string, unknown> {
         overload: observed.overloadAlarm,
       },
       requestsPerMinute: observed.requestsPerMinute,
+      ...(observed.traffic ? { traffic: observed.traffic, estimatedDemand: Math.round(estimateDemand(observed.traffic, observed.nowMs)) } : {}),
+      ...(observed.taskDefinition ? { taskDefinition: observed.taskDefinition } : {}),
       marks: observed.marks,
     },
     intent: decision.intent,
@@ -171,16 +200,31 @@ function decisionLogLine(input: DecisionLogInput): Record<string, unknown> {
     reason: decision.reason,
     needsReconcile: decision.needsReconcile,
     ...(input.warnings.length > 0 ? { warnings: input.warnings } : {}),
+    // At rest the line carries no metrics: a custom metric bills for every hour it receives data.
+    ...(decision.needsReconcile || result.applied.some(changesState) ? metricFields(input, after) : {}),
+  };
+}
+
+/** Whether an action changes the listener, the service or the marks (not just the schedule's switch). */
+function changesState(action: Action): boolean {
+  return action.kind !== 'enableReconcile' && action.kind !== 'disableReconcile';
+}
+
+/** The Embedded Metric Format part of a decision line: weights, counts and healthy targets as CloudWatch metrics. */
+function metricFields(input: DecisionLogInput, after: ControlledState): Record<string, unknown> {
+  const { observed, deps } = input;
+  return {
     _aws: {
       Timestamp: observed.nowMs,
       CloudWatchMetrics: [{
         Namespace: deps.metricNamespace,
         Dimensions: [['Service']],
         Metrics: [
+          // LambdaWeight is 100 - FargateWeight: left out of the metrics (each bills), kept on the line.
           { Name: 'FargateWeight', Unit: 'Percent' },
-          { Name: 'LambdaWeight', Unit: 'Percent' },
           { Name: 'DesiredCount', Unit: 'Count' },
           { Name: 'HealthyTargets', Unit: 'Count' },
+          { Name: 'RunningCount', Unit: 'Count' },
         ],
       }],
     },
@@ -190,5 +234,6 @@ function decisionLogLine(input: DecisionLogInput): Record<string, unknown> {
     LambdaWeight: after.lambdaWeight,
     DesiredCount: after.desiredCount,
     HealthyTargets: observed.healthyTargets,
+    RunningCount: observed.runningCount,
   };
 }

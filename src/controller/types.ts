@@ -32,15 +32,64 @@ export interface Marks {
   readonly intentSinceMs?: number;
   /** Epoch milliseconds of the last listener weight change made by the controller. */
   readonly lastWeightChangeMs?: number;
+  /** Epoch milliseconds when the current shift first gave Fargate weight (0 -> more). */
+  readonly shiftStartMs?: number;
+  /** Failbacks (Fargate weight taken away for lost health or errors) since the last complete Fargate period. */
+  readonly failbacks?: number;
+  /** No shift to Fargate before this epoch millisecond (the failback backoff). */
+  readonly shiftAllowedAtMs?: number;
+  /** Why the last failback happened. */
+  readonly failbackReason?: FailbackReason;
+  /** The service's task definition at the last error failback; a new one (a deploy) ends the backoff. */
+  readonly failbackTaskDefinition?: string;
+  /** Epoch milliseconds when load was last seen high (the scale-out alarm in ALARM) while steering to Fargate. */
+  readonly lastHighLoadMs?: number;
+  /** Epoch milliseconds when the intent last turned to lambda. */
+  readonly lastRestMs?: number;
+  /** Scale-outs in a row that began soon after the previous return to Lambda (recurring bursts). */
+  readonly recurrences?: number;
 }
+
+/** Why Fargate lost its weight. */
+export type FailbackReason = 'health' | 'errors';
+
+/** The mark keys, in the order tags are written. */
+export const MARK_KEYS = [
+  'intent', 'intentSinceMs', 'lastWeightChangeMs', 'shiftStartMs', 'failbacks', 'shiftAllowedAtMs', 'failbackReason',
+  'failbackTaskDefinition', 'lastHighLoadMs', 'lastRestMs', 'recurrences',
+] as const satisfies ReadonlyArray<keyof Marks>;
 
 /** Marks after a `setMarks`: AddTags writes only the marks it names; the others keep their stored value. */
 export function mergeMarks(stored: Marks, written: Marks): Marks {
-  return {
-    intent: written.intent ?? stored.intent,
-    intentSinceMs: written.intentSinceMs ?? stored.intentSinceMs,
-    lastWeightChangeMs: written.lastWeightChangeMs ?? stored.lastWeightChangeMs,
-  };
+  const merged: Record<string, unknown> = {};
+  for (const key of MARK_KEYS) {
+    merged[key] = written[key] ?? stored[key];
+  }
+  return merged as Marks;
+}
+
+/** What one side's target group reported over the recent published minutes. */
+export interface SideMetrics {
+  /** RequestCount of the side's target group. */
+  readonly requests: number;
+  /**
+   * Errors attributable to the side: for Fargate HTTPCode_Target_5XX_Count + TargetConnectionErrorCount of its
+   * target group; for Lambda HTTPCode_Target_5XX_Count + LambdaUserError + LambdaInternalError.
+   */
+  readonly errors: number;
+  /** Average TargetResponseTime in milliseconds; undefined without requests. */
+  readonly responseTimeMs?: number;
+}
+
+/** One-minute metrics read with GetMetricData: only published minutes, which arrive one to four minutes late. */
+export interface TrafficMetrics {
+  /** Load balancer RequestCount of the most recent published minutes, newest first (at most 3; empty when none). */
+  readonly requestsPerMinute: readonly number[];
+  /** Epoch milliseconds at which the newest of those minutes began; undefined when there is none. */
+  readonly latestMinuteStartMs?: number;
+  /** Sums over the last two published minutes. */
+  readonly fargate: SideMetrics;
+  readonly lambda: SideMetrics;
 }
 
 /** Everything one decision looks at, read from AWS by the adapter (or from the simulator's model). */
@@ -56,7 +105,10 @@ export interface ObservedState {
   readonly runningCount: number;
   /** Application Auto Scaling minimum capacity of the service's scalable target. */
   readonly minCapacity: number;
-  /** Targets in the Fargate target group by health. `unhealthy` counts `unhealthy` and `unavailable`. */
+  /**
+   * Targets in the Fargate target group by health. `healthy` counts only targets whose task is still running (a crashed
+   * task stays healthy for the load balancer until its checks fail). `unhealthy` counts `unhealthy` and `unavailable`.
+   */
   readonly healthyTargets: number;
   readonly unhealthyTargets: number;
   /** Sustained high load on the load balancer. */
@@ -67,8 +119,12 @@ export interface ObservedState {
   readonly fargateErrorAlarm: AlarmState;
   /** Fargate at maxTasks and still above its per-task target. */
   readonly overloadAlarm: AlarmState;
-  /** Most recent 1-minute request count on the load balancer, used to size the first tasks. */
+  /** Most recent published 1-minute request count on the load balancer (0 when none or not read). */
   readonly requestsPerMinute: number;
+  /** Recent metrics, read only when the controller is not at rest or something changed (see `needsTraffic`). */
+  readonly traffic?: TrafficMetrics;
+  /** The task definition the service runs (a new one means a deploy). */
+  readonly taskDefinition?: string;
   readonly marks: Marks;
 }
 
@@ -94,6 +150,34 @@ export interface ControllerConfig {
   readonly drainSeconds: number;
   /** Lambda weight given when Fargate is at maxTasks and overloaded (0 disables overflow). */
   readonly overflowLambdaWeight: number;
+  /** Requests per minute one healthy task can carry: Fargate's share never exceeds healthy tasks times this over demand. */
+  readonly taskCapacityRequestsPerMinute: number;
+  /** The scale-in alarm's threshold: a scale-out whose load fell below it before the first Fargate weight is cancelled. */
+  readonly scaleInRequestsPerMinute: number;
+  /** Fargate weights are multiples of this (capacity shares are rounded down to it). */
+  readonly weightGranularity: number;
+  /**
+   * Shift-out steps, from the first, that must be covered by a published minute showing Fargate serving them without
+   * errors before the next step: 0 none (the error comparison then catches a bad side one to four minutes into the
+   * shift), 1 the first step, more for more steps.
+   */
+  readonly stepsWaitingForDatapoint: number;
+  /** Fargate's error rate must exceed Lambda's by this share of requests to count as materially worse. */
+  readonly errorRateMargin: number;
+  /** Fewest Fargate errors in the window that can count as materially worse. */
+  readonly minErrors: number;
+  /** Fargate's response time over Lambda's above which Fargate counts as overloaded and its share is halved. */
+  readonly overloadResponseTimeRatio: number;
+  /** Backoff after the first failback for lost health; doubles with each failback in a row. */
+  readonly healthBackoffSeconds: number;
+  /** Backoff after the first failback for errors; doubles with each failback in a row. A new task definition ends it. */
+  readonly errorBackoffSeconds: number;
+  /** Longest backoff. */
+  readonly maxBackoffSeconds: number;
+  /** A scale-out within this long after the previous return to Lambda counts as a recurrence. */
+  readonly recurrenceWindowSeconds: number;
+  /** Longest time low load is held on Fargate after recurring scale-outs. */
+  readonly maxHoldSeconds: number;
 }
 
 export type Action =
@@ -118,6 +202,8 @@ export interface Decision {
   readonly actions: Action[];
   /** One sentence: why these actions. */
   readonly reason: string;
-  /** True when the controller is not at rest and should be invoked again soon. */
+  /** True when the controller is not at rest: the reconcile schedule stays enabled. */
   readonly needsReconcile: boolean;
+  /** True when traffic or capacity moves and the invocation should decide again after the poll interval. */
+  readonly pollSoon: boolean;
 }

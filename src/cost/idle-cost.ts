@@ -26,6 +26,10 @@ export interface Prices {
     readonly compositeAlarmMonthUsd: number;
     /** Per GB (2^30 bytes) written to a Standard class log group. */
     readonly logsStandardIngestionGbUsd: number;
+    /** Per 1,000 metrics requested with GetMetricData. */
+    readonly getMetricDataPer1000MetricsUsd: number;
+    /** Per custom metric for a month of receiving data (prorated by the hour). */
+    readonly customMetricMonthUsd: number;
   };
 }
 

@@ -39,6 +39,10 @@ export interface Usage {
   readonly controllerGbSeconds: number;
   /** Bytes written to CloudWatch Logs by both sides: Lambda's own lines per invocation and the application's per request. */
   readonly logIngestedBytes: number;
+  /** Metrics the controller requested with GetMetricData. */
+  readonly controllerMetricReads: number;
+  /** Custom metric-hours of the controller's decision lines (each metric bills for every hour it receives data). */
+  readonly controllerMetricHours: number;
 }
 
 /** Monthly cost items in USD; `monthlyCostUsd` is their sum. */
@@ -53,6 +57,8 @@ export interface CostBreakdown {
   readonly fargatePublicIpv4Usd: number;
   readonly alarmsUsd: number;
   readonly controllerUsd: number;
+  /** The controller's GetMetricData reads and the custom metrics of its decision lines. */
+  readonly controllerMetricsUsd: number;
   readonly logsIngestionUsd: number;
 }
 
@@ -76,6 +82,8 @@ export function monthlyCost(usage: Usage, settings: SimulationSettings): { month
     alarmsUsd: usage.alarms * hours * (prices.cloudwatch.standardAlarmMetricMonthUsd / HOURS_PER_MONTH),
     // The controller function runs on x86_64 (the construct does not set an architecture).
     controllerUsd: usage.controllerInvocations * perRequest + usage.controllerGbSeconds * prices.lambda.x86.gbSecondUsd,
+    controllerMetricsUsd: usage.controllerMetricReads / 1000 * prices.cloudwatch.getMetricDataPer1000MetricsUsd
+      + usage.controllerMetricHours * (prices.cloudwatch.customMetricMonthUsd / HOURS_PER_MONTH),
     logsIngestionUsd: (usage.logIngestedBytes / BYTES_PER_BILLED_GB) * prices.cloudwatch.logsStandardIngestionGbUsd,
   };
   const scaled = Object.fromEntries(Object.entries(breakdown).map(([key, usd]) => [key, usd * scale])) as unknown as CostBreakdown;

@@ -204,6 +204,7 @@ const BREAKDOWN_LABELS: Record<keyof CostBreakdown, string> = {
   fargatePublicIpv4Usd: 'Fargate public IPv4',
   alarmsUsd: 'CloudWatch alarms',
   controllerUsd: 'Controller function',
+  controllerMetricsUsd: 'Controller metric reads and metrics',
   logsIngestionUsd: 'CloudWatch Logs ingestion',
 };
 

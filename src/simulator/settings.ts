@@ -6,7 +6,7 @@
 import { Faults, resolveFaults } from './faults';
 import { Spread } from './random';
 import timingsJson from './timings.json';
-import { DEFAULT_CONTROLLER_CONFIG, validateControllerConfig } from '../controller/decision';
+import { CONTROLLER_DEFAULTS, defaultTaskCapacity, SCALING_DEFAULTS, SCALING_RANGES, SIZING_DEFAULTS, validateControllerConfig } from '../controller/tunables';
 import { ControllerConfig, ModeOverride } from '../controller/types';
 import { DEFAULT_PRICES, Prices } from '../cost/idle-cost';
 
@@ -19,6 +19,8 @@ export interface ScalingSettings {
   readonly scaleInPeriods: number;
   readonly fargateErrorsPerMinute: number;
   readonly pollIntervalSeconds: number;
+  /** The always-enabled heartbeat schedule's interval. */
+  readonly heartbeatSeconds: number;
   /** Whether the controller function has a reserved concurrency of 1, so its invocations never overlap. */
   readonly serializeController: boolean;
   /** What the construct passes to the controller function (CONTROLLER_CONFIG). */
@@ -57,7 +59,7 @@ export interface WorkloadSettings {
 }
 
 /** How AWS behaves, from timings.json. */
-export type AwsTimings = Omit<typeof timingsJson, '_about' | '_read' | '_sources' | 'scaling' | 'workload'>;
+export type AwsTimings = Omit<typeof timingsJson, '_about' | '_read' | '_sources' | 'workload'>;
 
 export interface SimulationSettings {
   readonly scaling: ScalingSettings;
@@ -89,7 +91,8 @@ const SCALING_KEYS = [
   'mode', 'scaleOutRequestsPerMinute', 'scaleOutPeriods', 'scaleInRequestsPerMinute', 'scaleInPeriods',
   'shiftOutSteps', 'shiftOutPause', 'shiftBackSteps', 'shiftBackPause', 'minTasks', 'minFargateDuration',
   'drainDuration', 'overflowLambdaWeight', 'fargateErrorsPerMinute', 'pollInterval', 'serializeController', 'maxTasks',
-  'requestsPerTaskPerMinute',
+  'requestsPerTaskPerMinute', 'taskCapacityRequestsPerMinute', 'stepsWaitingForDatapoint', 'fargateErrorRateMargin',
+  'healthFailbackBackoff', 'errorFailbackBackoff', 'maxFailbackBackoff', 'recurrenceWindow', 'maxHoldDuration', 'heartbeatInterval',
 ] as const;
 
 const WORKLOAD_KEYS = [
@@ -129,31 +132,45 @@ export function resolveSettings(config: unknown): SimulationSettings {
 }
 
 function resolveScaling(input: Record<string, unknown>, problems: string[]): ScalingSettings {
-  const defaults = timingsJson.scaling;
-  const integer = (key: string, fallback: number, min: number, max: number) => integerIn(input[key], `scaling.${key}`, fallback, min, max, problems);
+  const integer = (key: string, fallback: number, range: { min: number; max: number }) =>
+    integerIn(input[key], `scaling.${key}`, fallback, range.min, range.max, problems);
   const seconds = (key: string, fallback: number) => numberAtLeast(input[key], `scaling.${key}`, fallback, 0, problems, 'a number of seconds');
-  const mode = input.mode ?? defaults.mode;
+  const mode = input.mode ?? SCALING_DEFAULTS.mode;
   if (mode !== 'auto' && mode !== 'lambda' && mode !== 'fargate') {
     problems.push(`scaling.mode ${JSON.stringify(mode)} is not a traffic mode; use "auto", "lambda" or "fargate"`);
   }
-  const scaleOutRequestsPerMinute = integer('scaleOutRequestsPerMinute', defaults.scaleOutRequestsPerMinute, 1, 100_000_000);
-  const scaleInRequestsPerMinute = integer('scaleInRequestsPerMinute', defaults.scaleInRequestsPerMinute, 1, 100_000_000);
+  const scaleOutRequestsPerMinute = integer('scaleOutRequestsPerMinute', SCALING_DEFAULTS.scaleOutRequestsPerMinute, SCALING_RANGES.scaleOutRequestsPerMinute);
+  const scaleInRequestsPerMinute = integer('scaleInRequestsPerMinute', SCALING_DEFAULTS.scaleInRequestsPerMinute, SCALING_RANGES.scaleInRequestsPerMinute);
   if (scaleInRequestsPerMinute >= scaleOutRequestsPerMinute) {
     problems.push(`scaling.scaleInRequestsPerMinute ${scaleInRequestsPerMinute} must be below scaling.scaleOutRequestsPerMinute ${scaleOutRequestsPerMinute}`);
   }
   const deregistrationDelay = AWS_TIMINGS.alb.deregistrationDelaySeconds;
+  const d = CONTROLLER_DEFAULTS;
+  const requestsPerTaskPerMinute = integer('requestsPerTaskPerMinute', SIZING_DEFAULTS.requestsPerTaskPerMinute, { min: 1, max: 10_000_000 });
   const controller: ControllerConfig = {
-    shiftOutSteps: steps(input.shiftOutSteps, 'scaling.shiftOutSteps', DEFAULT_CONTROLLER_CONFIG.shiftOutSteps, problems),
-    shiftOutPauseSeconds: seconds('shiftOutPause', DEFAULT_CONTROLLER_CONFIG.shiftOutPauseSeconds),
-    shiftBackSteps: steps(input.shiftBackSteps, 'scaling.shiftBackSteps', DEFAULT_CONTROLLER_CONFIG.shiftBackSteps, problems),
-    shiftBackPauseSeconds: seconds('shiftBackPause', DEFAULT_CONTROLLER_CONFIG.shiftBackPauseSeconds),
-    minTasks: integer('minTasks', DEFAULT_CONTROLLER_CONFIG.minTasks, 1, 5000),
-    maxTasks: integer('maxTasks', defaults.maxTasks, 1, 5000),
-    requestsPerTaskPerMinute: integer('requestsPerTaskPerMinute', defaults.requestsPerTaskPerMinute, 1, 10_000_000),
-    minFargateSeconds: seconds('minFargateDuration', DEFAULT_CONTROLLER_CONFIG.minFargateSeconds),
+    shiftOutSteps: steps(input.shiftOutSteps, 'scaling.shiftOutSteps', d.shiftOutSteps, problems),
+    shiftOutPauseSeconds: seconds('shiftOutPause', d.shiftOutPauseSeconds),
+    shiftBackSteps: steps(input.shiftBackSteps, 'scaling.shiftBackSteps', d.shiftBackSteps, problems),
+    shiftBackPauseSeconds: seconds('shiftBackPause', d.shiftBackPauseSeconds),
+    minTasks: integer('minTasks', d.minTasks, { min: 1, max: 5000 }),
+    maxTasks: integer('maxTasks', SIZING_DEFAULTS.maxTasks, { min: 1, max: 5000 }),
+    requestsPerTaskPerMinute,
+    minFargateSeconds: seconds('minFargateDuration', d.minFargateSeconds),
     // The construct's default: the deregistration delay plus 15 s.
     drainSeconds: seconds('drainDuration', deregistrationDelay + 15),
-    overflowLambdaWeight: integer('overflowLambdaWeight', DEFAULT_CONTROLLER_CONFIG.overflowLambdaWeight, 0, 99),
+    overflowLambdaWeight: integer('overflowLambdaWeight', d.overflowLambdaWeight, { min: 0, max: 99 }),
+    taskCapacityRequestsPerMinute: integer('taskCapacityRequestsPerMinute', defaultTaskCapacity(requestsPerTaskPerMinute), { min: 1, max: 100_000_000 }),
+    scaleInRequestsPerMinute,
+    weightGranularity: d.weightGranularity,
+    stepsWaitingForDatapoint: integer('stepsWaitingForDatapoint', d.stepsWaitingForDatapoint, { min: 0, max: 100 }),
+    errorRateMargin: numberAtLeast(input.fargateErrorRateMargin, 'scaling.fargateErrorRateMargin', d.errorRateMargin, 0, problems, 'a share in 0..1'),
+    minErrors: d.minErrors,
+    overloadResponseTimeRatio: d.overloadResponseTimeRatio,
+    healthBackoffSeconds: seconds('healthFailbackBackoff', d.healthBackoffSeconds),
+    errorBackoffSeconds: seconds('errorFailbackBackoff', d.errorBackoffSeconds),
+    maxBackoffSeconds: seconds('maxFailbackBackoff', d.maxBackoffSeconds),
+    recurrenceWindowSeconds: seconds('recurrenceWindow', d.recurrenceWindowSeconds),
+    maxHoldSeconds: seconds('maxHoldDuration', d.maxHoldSeconds),
   };
   problems.push(...validateControllerConfig(controller).map((problem) => `scaling.${problem}`));
   if (controller.drainSeconds < deregistrationDelay) {
@@ -162,12 +179,13 @@ function resolveScaling(input: Record<string, unknown>, problems: string[]): Sca
   return {
     mode: mode as ModeOverride,
     scaleOutRequestsPerMinute,
-    scaleOutPeriods: integer('scaleOutPeriods', defaults.scaleOutPeriods, 1, 1440),
+    scaleOutPeriods: integer('scaleOutPeriods', SCALING_DEFAULTS.scaleOutPeriods, SCALING_RANGES.scaleOutPeriods),
     scaleInRequestsPerMinute,
-    scaleInPeriods: integer('scaleInPeriods', defaults.scaleInPeriods, 1, 1440),
-    fargateErrorsPerMinute: integer('fargateErrorsPerMinute', defaults.fargateErrorsPerMinute, 1, 100_000_000),
-    pollIntervalSeconds: integer('pollInterval', defaults.pollInterval, 1, 30),
-    serializeController: boolean(input.serializeController, 'scaling.serializeController', defaults.serializeController, problems),
+    scaleInPeriods: integer('scaleInPeriods', SCALING_DEFAULTS.scaleInPeriods, SCALING_RANGES.scaleInPeriods),
+    fargateErrorsPerMinute: integer('fargateErrorsPerMinute', SCALING_DEFAULTS.fargateErrorsPerMinute, SCALING_RANGES.fargateErrorsPerMinute),
+    pollIntervalSeconds: integer('pollInterval', SCALING_DEFAULTS.pollIntervalSeconds, SCALING_RANGES.pollIntervalSeconds),
+    heartbeatSeconds: integer('heartbeatInterval', SCALING_DEFAULTS.heartbeatSeconds, SCALING_RANGES.heartbeatSeconds),
+    serializeController: boolean(input.serializeController, 'scaling.serializeController', SCALING_DEFAULTS.serializeController, problems),
     controller,
   };
 }

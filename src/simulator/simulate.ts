@@ -198,7 +198,7 @@ const NO_LAMBDA: LambdaSecond = { served: 0, throttled: 0, coldStarts: 0, concur
 const NO_FARGATE: FargateSecond = {
   served: 0, overloaded: 0, noTarget: 0, deadTarget: 0, connectionErrors: 0, injectedErrors: 0, waitMs: 0, capacityRps: 0,
 };
-const NO_TASKS: TaskCounts = { desired: 0, running: 0, healthy: 0, unhealthy: 0 };
+const NO_TASKS: TaskCounts = { desired: 0, running: 0, healthy: 0, healthyRunning: 0, unhealthy: 0 };
 
 function noFailures(): FailuresByCause {
   return { lambdaThrottled: 0, fargateOverloaded: 0, noTarget: 0, deadTarget: 0, injectedError: 0 };
@@ -546,6 +546,8 @@ class StrategyRunner {
       alarms: ALARMS[this.strategy],
       controllerInvocations: controllerBilling.invocations,
       controllerGbSeconds: controllerBilling.gbSeconds,
+      controllerMetricReads: this.controller?.metricReads ?? 0,
+      controllerMetricHours: this.controller?.metricLineHours() ?? 0,
       logIngestedBytes: totals.lambdaInvocations * (workload.lambdaPlatformLogBytesPerInvocation + workload.appLogBytesPerRequest)
         + totals.fargateServed * workload.appLogBytesPerRequest,
     };

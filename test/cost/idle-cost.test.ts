@@ -25,6 +25,8 @@ const PRICES: Prices = {
     highResolutionAlarmMetricMonthUsd: 0.3,
     compositeAlarmMonthUsd: 0.5,
     logsStandardIngestionGbUsd: 0.5,
+    getMetricDataPer1000MetricsUsd: 0.01,
+    customMetricMonthUsd: 0.3,
   },
 };
 

@@ -95,7 +95,7 @@ describe('FargateService', () => {
   test('a task runs after its start time and takes requests once it passed two health checks 5 s apart', () => {
     const fargate = service();
     fargate.setDesiredCount(1, 0);
-    expect(fargate.counts(59)).toEqual({ desired: 1, running: 0, healthy: 0, unhealthy: 0 });
+    expect(fargate.counts(59)).toEqual({ desired: 1, running: 0, healthy: 0, healthyRunning: 0, unhealthy: 0 });
     expect(fargate.counts(60)).toMatchObject({ running: 1, healthy: 0 });
     // First check within 5 s of registering, the second 5 s later.
     expect(fargate.counts(65)).toMatchObject({ healthy: 0 });
@@ -124,7 +124,7 @@ describe('FargateService', () => {
     const fargate = service();
     fargate.startSteady(2, 0);
     fargate.setDesiredCount(1, 100);
-    expect(fargate.counts(100)).toEqual({ desired: 1, running: 2, healthy: 1, unhealthy: 0 });
+    expect(fargate.counts(100)).toEqual({ desired: 1, running: 2, healthy: 1, healthyRunning: 1, unhealthy: 0 });
     fargate.tick(114);
     expect(fargate.counts(114).running).toBe(2);
     fargate.tick(115);

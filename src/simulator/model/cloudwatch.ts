@@ -2,7 +2,7 @@
  * CloudWatch as the controller and ECS autoscaling see it: 1-minute load balancer datapoints that are usable only
  * some time after their minute ends, and alarms evaluated once a minute over the most recent usable datapoints.
  */
-import { AlarmState } from '../../controller/types';
+import { AlarmState, TrafficMetrics } from '../../controller/types';
 
 /** What the load balancer and the function reported during one second; the store sums them per minute. */
 export interface SecondSample {
@@ -148,6 +148,38 @@ export class MetricStore {
   healthyHostCount(minute: number): number | undefined {
     const counts = this.at(minute);
     return counts ? counts.healthyTargets / 60 : undefined;
+  }
+
+  /**
+   * What the controller's adapter reads with GetMetricData: the load balancer's requests of the newest published
+   * minutes (at most 3, newest first) and each side's sums over the two newest of them.
+   */
+  traffic(nowSecond: number): TrafficMetrics {
+    const endMinute = Math.floor(nowSecond / 60);
+    const published: number[] = [];
+    for (let minute = endMinute - 1; minute >= endMinute - 5 && published.length < 3; minute--) {
+      if (this.isPublished(minute, nowSecond) && (this.requestCount(minute) ?? 0) > 0) {
+        published.push(minute);
+      }
+    }
+    const window = published.slice(0, 2).map((minute) => this.at(minute)!);
+    const sum = (pick: (counts: MinuteCounts) => number) => window.reduce((total, counts) => total + pick(counts), 0);
+    const fargateRequests = sum((c) => c.fargateRequests);
+    const lambdaRequests = sum((c) => c.lambdaRequests);
+    return {
+      requestsPerMinute: published.map((minute) => this.requestCount(minute)!),
+      latestMinuteStartMs: published.length > 0 ? published[0] * 60_000 : undefined,
+      fargate: {
+        requests: fargateRequests,
+        errors: sum((c) => c.fargateTarget5xx + c.fargateConnectionErrors),
+        responseTimeMs: fargateRequests > 0 ? sum((c) => c.fargateResponseMsSum) / fargateRequests : undefined,
+      },
+      lambda: {
+        requests: lambdaRequests,
+        errors: sum((c) => c.lambdaErrors),
+        responseTimeMs: lambdaRequests > 0 ? sum((c) => c.lambdaResponseMsSum) / lambdaRequests : undefined,
+      },
+    };
   }
 
   /**

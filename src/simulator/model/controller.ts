@@ -16,8 +16,9 @@
 import { AlarmSpec, MetricAlarm, MetricStore } from './cloudwatch';
 import { FargateService } from './fargate-service';
 import { applyAction, ControlledState } from '../../controller/apply-action';
-import { ControllerContext, ControllerEvent, ControllerPort, runController } from '../../controller/invocation';
-import { Action, AlarmState, Marks, ObservedState } from '../../controller/types';
+import { needsTraffic } from '../../controller/decision';
+import { ControllerContext, ControllerEvent, ControllerPort, runController, TRAFFIC_REUSE_MS } from '../../controller/invocation';
+import { Action, AlarmState, Marks, ObservedState, TrafficMetrics } from '../../controller/types';
 import { RedeployTarget } from '../faults';
 import { Random } from '../random';
 import { ScalingSettings, SimulationSettings } from '../settings';
@@ -25,8 +26,12 @@ import { ScalingSettings, SimulationSettings } from '../settings';
 /** Epoch milliseconds of second 0 of a run; only differences matter to the controller. */
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 
-/** AWS calls one observation makes: listener, service, scalable target, target health, alarms, metrics, parameter, tags. */
-const OBSERVE_CALLS = 8;
+/** AWS calls one observation makes: listener, service, running tasks (list, describe), scalable target, target health, alarms, parameter, tags. */
+const OBSERVE_CALLS = 9;
+/** Metrics one GetMetricData read requests: the load balancer's requests, four of the Fargate group, five of the Lambda group. */
+const METRICS_PER_READ = 10;
+/** Metrics on a decision line away from rest (FargateWeight, DesiredCount, HealthyTargets, RunningCount). */
+const DECISION_LINE_METRICS = 4;
 
 /** The listener's weighted forward. */
 export interface Listener {
@@ -93,11 +98,12 @@ export interface WeightChange {
 }
 
 /** Why the controller was invoked, as the EventBridge rule reports it. */
-export type TriggerName = 'alarm' | 'schedule' | 'mode' | 'taskStop' | 'redeploy';
+export type TriggerName = 'alarm' | 'schedule' | 'heartbeat' | 'mode' | 'taskStop' | 'redeploy';
 
 const EVENTS: Record<TriggerName, ControllerEvent> = {
   alarm: { 'source': 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change' },
   schedule: { 'source': 'aws.events', 'detail-type': 'Scheduled Event' },
+  heartbeat: { 'source': 'aws.events', 'detail-type': 'Scheduled Event' },
   mode: { 'source': 'aws.ssm', 'detail-type': 'Parameter Store Change' },
   taskStop: { 'source': 'aws.ecs', 'detail-type': 'ECS Task State Change' },
   redeploy: { 'source': 'aws.cloudformation', 'detail-type': 'CloudFormation Resource Status Change' },
@@ -154,6 +160,12 @@ export class SimulatedController {
   readonly incidents: ControllerIncidents = { lostEvents: 0, failedCalls: 0, failedInvocations: 0 };
   reconcileEnabled = false;
   decisions = 0;
+  /** Metrics requested with GetMetricData. */
+  metricReads = 0;
+  /** The last GetMetricData result and when it was read (seconds of the run, in ms). */
+  private lastTraffic?: { atMs: number; traffic: TrafficMetrics };
+  /** Hours (from second 0) in which a decision line carried metrics. */
+  private readonly metricHours = new Set<number>();
   private marks: Marks = {};
   private clock = -Infinity;
   private invocations: Invocation[] = [];
@@ -241,6 +253,9 @@ export class SimulatedController {
     if (this.reconcileEnabled && mod(now, 60) === this.reconcilePhaseSecond) {
       this.deliver('schedule', now);
     }
+    if (mod(now - this.reconcilePhaseSecond, this.settings.scaling.heartbeatSeconds) === 0) {
+      this.deliver('heartbeat', now);
+    }
     const waking = this.invocations.filter((invocation) => invocation.wakeAt !== undefined && invocation.wakeAt <= now);
     const due = this.queued.some((event) => event.nextAttemptAt <= now);
     if (waking.length === 0 && !due) {
@@ -254,6 +269,12 @@ export class SimulatedController {
     const running = this.invocations.filter((invocation) => invocation.startedAt >= this.billedFrom);
     const seconds = this.billedSeconds + running.reduce((sum, invocation) => sum + (end - invocation.startedAt), 0);
     return { invocations: this.billedInvocations + running.length, gbSeconds: seconds * (this.timings.memoryMb / 1024) };
+  }
+
+  /** Custom metric-hours of the decision lines from `billedFrom` on. */
+  metricLineHours(): number {
+    const billedHours = [...this.metricHours].filter((hour) => hour * 3600 >= this.billedFrom - 3599);
+    return billedHours.length * DECISION_LINE_METRICS;
   }
 
   private async runDue(now: number, waking: Invocation[]): Promise<void> {
@@ -293,8 +314,11 @@ export class SimulatedController {
           invocation.resume = resolve;
           invocation.parked!();
         }),
-        log: () => {
+        log: (line) => {
           this.decisions++;
+          if (line.includes('"_aws"')) {
+            this.metricHours.add(Math.floor(this.clock / 3600));
+          }
         },
       }).then(() => this.end(invocation, false), () => this.end(invocation, true));
     });
@@ -375,8 +399,25 @@ export class SimulatedController {
     this.resets = this.resets.filter((pending) => pending.at > now);
   }
 
-  /** What the adapter's observe() reads from AWS, read from the model. */
+  /** What the adapter's observe() reads from AWS, read from the model: the describe calls, then the metrics if needed. */
   private observe(now: number): ObservedState {
+    const basic = this.describe(now);
+    if (!needsTraffic(basic)) {
+      return basic;
+    }
+    if (!this.lastTraffic || now * 1000 - this.lastTraffic.atMs >= TRAFFIC_REUSE_MS) {
+      this.metricReads += METRICS_PER_READ;
+      this.lastTraffic = { atMs: now * 1000, traffic: this.metrics.traffic(now) };
+    }
+    const traffic = this.lastTraffic.traffic;
+    return {
+      ...basic,
+      requestsPerMinute: traffic.requestsPerMinute[0] ?? 0,
+      traffic: { ...traffic, latestMinuteStartMs: traffic.latestMinuteStartMs === undefined ? undefined : EPOCH_MS + traffic.latestMinuteStartMs },
+    };
+  }
+
+  private describe(now: number): ObservedState {
     const counts = this.service.counts(now);
     return {
       nowMs: EPOCH_MS + now * 1000,
@@ -386,13 +427,14 @@ export class SimulatedController {
       desiredCount: counts.desired,
       runningCount: counts.running,
       minCapacity: this.service.minCapacity,
-      healthyTargets: counts.healthy,
+      healthyTargets: counts.healthyRunning,
       unhealthyTargets: counts.unhealthy,
       scaleOutAlarm: this.alarms.scaleOut.state,
       scaleInAlarm: this.alarms.scaleIn.state,
       fargateErrorAlarm: this.alarms.fargateError.state,
       overloadAlarm: this.alarms.overload.state,
-      requestsPerMinute: this.metrics.recentRequestsPerMinute(now),
+      requestsPerMinute: 0,
+      taskDefinition: `arn:aws:ecs:us-east-1:123456789012:task-definition/service:${this.service.revision}`,
       marks: this.marks,
     };
   }

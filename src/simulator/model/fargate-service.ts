@@ -70,6 +70,8 @@ export interface TaskCounts {
   readonly running: number;
   /** Targets the load balancer reports healthy. */
   readonly healthy: number;
+  /** Of those, the ones whose task still runs (what the controller counts: a crashed task stays healthy for a while). */
+  readonly healthyRunning: number;
   /** Targets the load balancer reports unhealthy. */
   readonly unhealthy: number;
 }
@@ -87,7 +89,7 @@ export class FargateService {
   desiredCount = 0;
   minCapacity: number;
   readonly maxCapacity: number;
-  /** Task definition revision; a redeploy of the service registers a new one. */
+  /** Task definition revision; a redeploy of the service registers a new one (the controller compares their ARNs). */
   revision = 1;
   private tasks: Task[] = [];
   private nextId = 0;
@@ -178,13 +180,15 @@ export class FargateService {
     let running = 0;
     let healthy = 0;
     let unhealthy = 0;
+    let healthyRunning = 0;
     for (const task of this.tasks) {
       running += task.readyAt <= now && task.crashedAt === undefined ? 1 : 0;
       const state = targetState(task, now);
       healthy += state === 'healthy' ? 1 : 0;
+      healthyRunning += state === 'healthy' && task.crashedAt === undefined ? 1 : 0;
       unhealthy += state === 'unhealthy' ? 1 : 0;
     }
-    return { desired: this.desiredCount, running, healthy, unhealthy };
+    return { desired: this.desiredCount, running, healthy, healthyRunning, unhealthy };
   }
 
   /** Applies faults, replaces tasks ECS sees failing, stops drained tasks and bills the tasks that exist during `now`. */
