@@ -44,6 +44,7 @@ export function decide(observed: ObservedState, config: ControllerConfig): Decis
   const marks = marksToWrite({
     observed, config, intent, previous, weightAfter: weight.fargate, weightsChange,
     startClock: !!weight.startClock || !!capacity.startClock, failback: intentChoice.failback ?? weight.failback,
+    suspend: weight.suspend, resume: weight.resume,
   });
   // At rest: idle on Lambda, or settled on Fargate. Either way only an event (or the heartbeat) brings the next decision.
   const atRest = (intent === 'lambda' && isAtRest(observed) && !waitsForBackoff(observed, config))
@@ -220,9 +221,15 @@ export function allowedShare(observed: ObservedState, config: ControllerConfig):
   return { share, why };
 }
 
-/** Whether Fargate's error rate over the window is materially worse than Lambda's. */
-export function isMateriallyWorse(traffic: TrafficMetrics | undefined, config: ControllerConfig): boolean {
+/**
+ * Whether Fargate's error rate over the window is materially worse than Lambda's. Minutes from before the current
+ * shift began are not evidence against it: their errors (a crash, a previous fault) were answered by a failback.
+ */
+export function isMateriallyWorse(traffic: TrafficMetrics | undefined, config: ControllerConfig, shiftStartMs?: number): boolean {
   if (!traffic || traffic.fargate.errors < config.minErrors || !(traffic.fargate.requests > 0)) {
+    return false;
+  }
+  if (shiftStartMs !== undefined && traffic.windowStartMs !== undefined && traffic.windowStartMs < floorTo(shiftStartMs, 60_000)) {
     return false;
   }
   const fargateRate = traffic.fargate.errors / traffic.fargate.requests;
@@ -276,6 +283,10 @@ interface WeightPlan {
   readonly failback?: FailbackReason;
   /** Waiting for something the schedule or an event will bring (a backoff, a published datapoint). */
   readonly waiting?: boolean;
+  /** Weight taken away while stopped tasks still receive requests: the share to restore. */
+  readonly suspend?: number;
+  /** The suspended share is restored. */
+  readonly resume?: boolean;
 }
 
 /** Capacity changes: `before` runs ahead of the weights (raising), `after` behind them (lowering). */
@@ -292,7 +303,7 @@ function previousIntent(observed: ObservedState): Intent {
 
 function resolveIntent(observed: ObservedState, config: ControllerConfig, previous: Intent): IntentChoice {
   const current = fargateShare(observed);
-  if (current > 0 && isMateriallyWorse(observed.traffic, config)) {
+  if (current > 0 && isMateriallyWorse(observed.traffic, config, observed.marks.shiftStartMs)) {
     const { fargate, lambda } = observed.traffic!;
     return {
       intent: 'lambda',
@@ -366,6 +377,14 @@ function planShiftOut(observed: ObservedState, config: ControllerConfig, allowed
   if (current > 0 && observed.healthyTargets === 0) {
     return { fargate: 0, failback: 'health', why: `Fargate weight ${current} has no healthy running task so Lambda takes all traffic at once` };
   }
+  if (current > 0 && (observed.deadTargets ?? 0) > 0) {
+    // The load balancer still sends a share of Fargate's requests to the stopped tasks until their checks fail, some
+    // seconds from now: Lambda takes everything meanwhile. Not a failback: healthy tasks remain.
+    return {
+      fargate: 0, suspend: current,
+      why: `${plural(observed.deadTargets!, 'stopped task')} still count as healthy for the load balancer so Lambda takes Fargate's ${current} % until their checks fail`,
+    };
+  }
   if (current > allowed.share) {
     return { fargate: allowed.share, why: `${allowed.why ?? 'Fargate may take less now'} so Fargate weight goes ${current} -> ${allowed.share}` };
   }
@@ -393,6 +412,14 @@ function firstStep(observed: ObservedState, config: ControllerConfig, allowed: {
   if (observed.healthyTargets === 0) {
     return hold(0, 'Fargate weight 0 waits for a healthy running task');
   }
+  const suspended = observed.marks.suspendedShare ?? 0;
+  if (suspended > 0) {
+    if ((observed.deadTargets ?? 0) > 0) {
+      return hold(0, `Fargate weight 0 waits for ${plural(observed.deadTargets!, 'stopped task')} to fail their checks`);
+    }
+    const restored = Math.min(suspended, allowed.share);
+    return { fargate: restored, resume: true, why: `the stopped tasks are out of the target group so Fargate weight goes back 0 -> ${restored}` };
+  }
   const first = Math.min(config.shiftOutSteps[0], allowed.share);
   if (first <= 0) {
     return hold(0, `Fargate weight 0 holds: ${allowed.why ?? 'no capacity'}`);
@@ -416,7 +443,7 @@ function hasEvidence(observed: ObservedState, config: ControllerConfig, current:
     return true;
   }
   return traffic !== undefined && traffic.latestMinuteStartMs !== undefined && traffic.latestMinuteStartMs >= since
-    && traffic.fargate.requests > 0 && !isMateriallyWorse(traffic, config);
+    && traffic.fargate.requests > 0 && !isMateriallyWorse(traffic, config, observed.marks.shiftStartMs);
 }
 
 /** Steering to Lambda: down through shiftBackSteps, the first step at once; all at once after a failback. */
@@ -524,6 +551,8 @@ interface MarkInput {
   readonly weightsChange: boolean;
   readonly startClock: boolean;
   readonly failback?: FailbackReason;
+  readonly suspend?: number;
+  readonly resume?: boolean;
 }
 
 /**
@@ -554,8 +583,15 @@ function marksToWrite(input: MarkInput): Marks | undefined {
   if (weightsChange || input.startClock) {
     marks.lastWeightChangeMs = now;
   }
-  if (weightsChange && fargateShare(observed) === 0 && weightAfter > 0) {
+  if (weightsChange && fargateShare(observed) === 0 && weightAfter > 0 && !input.resume) {
     marks.shiftStartMs = now;
+  }
+  if (input.suspend !== undefined && !(stored.suspendedShare! > 0)) {
+    marks.suspendedShare = input.suspend;
+  }
+  // A resumed shift, a failback or a change of intent ends any suspension (0 means none: tags cannot be removed here).
+  if ((input.resume || failback || marks.intent !== undefined) && stored.suspendedShare! > 0 && input.suspend === undefined) {
+    marks.suspendedShare = 0;
   }
   if (failback) {
     const failbacks = (stored.failbacks ?? 0) + 1;

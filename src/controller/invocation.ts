@@ -83,7 +83,8 @@ export async function runController(
   let confirmingRest = false;
   for (;;) {
     const warnings: string[] = [];
-    const observed = await deps.port.observe(deps.now(), (message) => warnings.push(message));
+    const startedMs = deps.now();
+    const observed = await deps.port.observe(startedMs, (message) => warnings.push(message));
     const decision = decide(observed, deps.config);
     const result = await applyInOrder(decision.actions, deps.port);
     decisions++;
@@ -111,7 +112,8 @@ export async function runController(
         reason: decision.reason,
       };
     }
-    await deps.sleep(pollMs);
+    // Decisions start pollInterval apart, however long the calls took.
+    await deps.sleep(Math.max(0, pollMs - (deps.now() - startedMs)));
   }
 }
 

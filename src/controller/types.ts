@@ -48,6 +48,8 @@ export interface Marks {
   readonly lastRestMs?: number;
   /** Scale-outs in a row that began soon after the previous return to Lambda (recurring bursts). */
   readonly recurrences?: number;
+  /** Fargate's share before it was suspended for dead targets; restored once they are gone. */
+  readonly suspendedShare?: number;
 }
 
 /** Why Fargate lost its weight. */
@@ -56,7 +58,7 @@ export type FailbackReason = 'health' | 'errors';
 /** The mark keys, in the order tags are written. */
 export const MARK_KEYS = [
   'intent', 'intentSinceMs', 'lastWeightChangeMs', 'shiftStartMs', 'failbacks', 'shiftAllowedAtMs', 'failbackReason',
-  'failbackTaskDefinition', 'lastHighLoadMs', 'lastRestMs', 'recurrences',
+  'failbackTaskDefinition', 'lastHighLoadMs', 'lastRestMs', 'recurrences', 'suspendedShare',
 ] as const satisfies ReadonlyArray<keyof Marks>;
 
 /** Marks after a `setMarks`: AddTags writes only the marks it names; the others keep their stored value. */
@@ -87,6 +89,8 @@ export interface TrafficMetrics {
   readonly requestsPerMinute: readonly number[];
   /** Epoch milliseconds at which the newest of those minutes began; undefined when there is none. */
   readonly latestMinuteStartMs?: number;
+  /** Epoch milliseconds at which the older of the (at most two) minutes summed below began. */
+  readonly windowStartMs?: number;
   /** Sums over the last two published minutes. */
   readonly fargate: SideMetrics;
   readonly lambda: SideMetrics;
@@ -111,6 +115,11 @@ export interface ObservedState {
    */
   readonly healthyTargets: number;
   readonly unhealthyTargets: number;
+  /**
+   * Targets the load balancer still reports healthy whose task has stopped (a crash): requests sent there fail until
+   * their health checks fail. Undefined when not known.
+   */
+  readonly deadTargets?: number;
   /** Sustained high load on the load balancer. */
   readonly scaleOutAlarm: AlarmState;
   /** Sustained low load on the load balancer. */

@@ -169,6 +169,7 @@ export class MetricStore {
     return {
       requestsPerMinute: published.map((minute) => this.requestCount(minute)!),
       latestMinuteStartMs: published.length > 0 ? published[0] * 60_000 : undefined,
+      windowStartMs: published.length > 0 ? published[Math.min(1, published.length - 1)] * 60_000 : undefined,
       fargate: {
         requests: fargateRequests,
         errors: sum((c) => c.fargateTarget5xx + c.fargateConnectionErrors),

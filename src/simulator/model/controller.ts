@@ -310,7 +310,7 @@ export class SimulatedController {
         serviceName: 'simulated',
         now: () => EPOCH_MS + this.clock * 1000,
         sleep: (ms) => new Promise<void>((resolve) => {
-          invocation.wakeAt = this.clock + this.timings.decisionSeconds + Math.ceil(ms / 1000);
+          invocation.wakeAt = this.clock + Math.max(1, Math.ceil(ms / 1000));
           invocation.resume = resolve;
           invocation.parked!();
         }),
@@ -413,7 +413,7 @@ export class SimulatedController {
     return {
       ...basic,
       requestsPerMinute: traffic.requestsPerMinute[0] ?? 0,
-      traffic: { ...traffic, latestMinuteStartMs: traffic.latestMinuteStartMs === undefined ? undefined : EPOCH_MS + traffic.latestMinuteStartMs },
+      traffic: { ...traffic, latestMinuteStartMs: epochMs(traffic.latestMinuteStartMs), windowStartMs: epochMs(traffic.windowStartMs) },
     };
   }
 
@@ -429,6 +429,7 @@ export class SimulatedController {
       minCapacity: this.service.minCapacity,
       healthyTargets: counts.healthyRunning,
       unhealthyTargets: counts.unhealthy,
+      deadTargets: counts.healthy - counts.healthyRunning,
       scaleOutAlarm: this.alarms.scaleOut.state,
       scaleInAlarm: this.alarms.scaleIn.state,
       fargateErrorAlarm: this.alarms.fargateError.state,
@@ -465,6 +466,10 @@ export class SimulatedController {
     this.marks = after.marks;
     this.reconcileEnabled = after.reconcileEnabled;
   }
+}
+
+function epochMs(runMs: number | undefined): number | undefined {
+  return runMs === undefined ? undefined : EPOCH_MS + runMs;
 }
 
 function mod(value: number, divisor: number): number {

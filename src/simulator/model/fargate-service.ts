@@ -414,6 +414,8 @@ export class FargateService {
     }
     task.deregisteredAt = now;
     task.stopsAt = now + this.timings.alb.deregistrationDelaySeconds;
+    // ECS reports the task DEACTIVATING as it deregisters it: the TaskChanges rule matches that state too.
+    this.emitStop(now);
   }
 
   private launch(now: number): Task {
