@@ -11,7 +11,7 @@
  * BENCH_SEEDS (default 10): seeds per trace. BENCH_PROFILES: a comma-separated subset of traces.
  */
 import { performance } from 'perf_hooks';
-import { ORIGINAL_PROFILE_NAMES, PROFILE_NAMES, ProfileName, profileTrace, scenarioFaults } from '../src/simulator/profiles';
+import { ORIGINAL_PROFILE_NAMES, PROFILE_NAMES, ProfileName, profileTrace, scenarioConfig } from '../src/simulator/profiles';
 import { buildReport, SimulationReport, table } from '../src/simulator/report';
 import { resolveSettings } from '../src/simulator/settings';
 import { FAILURE_CAUSES, simulate, STRATEGIES } from '../src/simulator/simulate';
@@ -35,8 +35,7 @@ interface TraceResult {
 }
 
 async function runTrace(profile: ProfileName): Promise<TraceResult> {
-  const faults = scenarioFaults(profile);
-  const settings = resolveSettings(faults ? { faults } : {});
+  const settings = resolveSettings(scenarioConfig(profile));
   const reports: SimulationReport[] = [];
   for (let seed = 1; seed <= SEEDS; seed++) {
     const report = buildReport(await simulate(profileTrace(profile), settings, { seed }));

@@ -24,6 +24,8 @@ const MIN_REQUESTS_FOR_RATES = 60;
 const MAX_EXTRAPOLATED_MINUTES = 2;
 /** Autoscaling sizes tasks near their target; the controller adds tasks itself only beyond this margin over it. */
 const RAISE_MARGIN = 1.1;
+/** Capacity counted on after an overload: this share of what each task carried when it overloaded. */
+const LEARNED_CAPACITY_MARGIN = 0.8;
 /** The newest high-load time is rewritten at most this often, to keep tag writes rare. */
 const HIGH_LOAD_MARK_EVERY_MS = 60_000;
 
@@ -198,20 +200,22 @@ export function fargateShare(observed: Pick<ObservedState, 'lambdaWeight' | 'far
 
 /**
  * The largest Fargate share allowed now, rounded down to the weight granularity: what the healthy running tasks can
- * carry of the estimated demand, halved while Fargate answers much slower than Lambda (it is overloaded, so the
- * capacity per task was overestimated), and the overflow ceiling.
+ * carry of the estimated demand, at the per-task capacity of the prop or, once Fargate was seen to overload, at what it
+ * carried then less a margin; halved while Fargate is overloaded; and the overflow ceiling.
  */
 export function allowedShare(observed: ObservedState, config: ControllerConfig): { share: number; why?: string } {
   const demand = estimateDemand(observed.traffic, observed.nowMs);
-  const capacity = observed.healthyTargets * config.taskCapacityRequestsPerMinute;
+  const capacity = observed.healthyTargets * taskCapacity(observed, config);
   let share = demand > 0 ? floorTo(Math.min(100, (100 * capacity) / demand), config.weightGranularity) : 100;
   let why = demand > 0 && share < 100
     ? `${plural(observed.healthyTargets, 'healthy task')} carry ${round(capacity)} of an estimated ${round(demand)} requests/min`
     : undefined;
   const current = fargateShare(observed);
-  if (current > 0 && isOverloaded(observed.traffic, config)) {
-    share = Math.min(share, floorTo(current / 2, config.weightGranularity));
-    why = `Fargate answers in ${round(observed.traffic!.fargate.responseTimeMs!)} ms against Lambda's ${round(observed.traffic!.lambda.responseTimeMs!)} ms`;
+  const overload = current > 0 ? overloadOf(observed, config) : undefined;
+  if (overload && isFreshFor(observed, observed.marks.lastWeightChangeMs)) {
+    // Once per datapoint that shows the current weight: the same stale minute must not halve the share again.
+    share = Math.min(share, Math.max(config.weightGranularity, floorTo(current / 2, config.weightGranularity)));
+    why = overload.why;
   }
   const ceiling = fargateCeiling(observed, config);
   if (ceiling < share) {
@@ -219,6 +223,43 @@ export function allowedShare(observed: ObservedState, config: ControllerConfig):
     why = `Fargate is overloaded at maxTasks (${config.maxTasks}) so Lambda keeps ${100 - ceiling} % as overflow`;
   }
   return { share, why };
+}
+
+/** Whether the newest published minute began at or after `sinceMs` (it shows what happened since). */
+function isFreshFor(observed: ObservedState, sinceMs: number | undefined): boolean {
+  const latest = observed.traffic?.latestMinuteStartMs;
+  return sinceMs === undefined || (latest !== undefined && latest >= floorTo(sinceMs, 60_000));
+}
+
+/** Requests per minute one healthy task is counted on for: the prop, or less once Fargate was seen to overload. */
+export function taskCapacity(observed: ObservedState, config: ControllerConfig): number {
+  const learned = observed.marks.learnedCapacityRpm ?? 0;
+  return learned > 0 ? Math.min(config.taskCapacityRequestsPerMinute, learned) : config.taskCapacityRequestsPerMinute;
+}
+
+/**
+ * Fargate is overloaded when it answers much slower than a reference: Lambda's response time while Lambda has enough
+ * requests, else Fargate's own best time earlier in the shift (so a shift that reached 100 % still has a reference).
+ */
+export function overloadOf(observed: ObservedState, config: ControllerConfig): { why: string; carriedPerTask: number } | undefined {
+  const traffic = observed.traffic;
+  const fargate = traffic?.fargate;
+  if (!traffic || !fargate || fargate.requests < MIN_REQUESTS_FOR_RATES || fargate.responseTimeMs === undefined) {
+    return undefined;
+  }
+  const lambda = traffic.lambda;
+  const lambdaReference = lambda.requests >= MIN_REQUESTS_FOR_RATES && (lambda.responseTimeMs ?? 0) > 0 ? lambda.responseTimeMs : undefined;
+  const baseline = (observed.marks.fargateBaselineMs ?? 0) > 0 ? observed.marks.fargateBaselineMs : undefined;
+  const reference = lambdaReference ?? baseline;
+  if (reference === undefined || !(fargate.responseTimeMs > config.overloadResponseTimeRatio * reference)) {
+    return undefined;
+  }
+  const carriedPerTask = fargate.requests / minutesInWindow(traffic) / Math.max(1, observed.healthyTargets);
+  return {
+    carriedPerTask,
+    why: `Fargate answers in ${round(fargate.responseTimeMs)} ms against ${round(reference)} ms `
+      + `(${lambdaReference !== undefined ? 'Lambda' : 'its best this shift'}) at ${round(carriedPerTask)} requests/min per task, so it is overloaded`,
+  };
 }
 
 /**
@@ -235,19 +276,6 @@ export function isMateriallyWorse(traffic: TrafficMetrics | undefined, config: C
   const fargateRate = traffic.fargate.errors / traffic.fargate.requests;
   const lambdaRate = traffic.lambda.requests > 0 ? traffic.lambda.errors / traffic.lambda.requests : 0;
   return fargateRate > lambdaRate + config.errorRateMargin;
-}
-
-/** Whether Fargate answers much slower than Lambda, both with enough requests to tell. */
-export function isOverloaded(traffic: TrafficMetrics | undefined, config: ControllerConfig): boolean {
-  const fargate = traffic?.fargate;
-  const lambda = traffic?.lambda;
-  if (!fargate || !lambda || fargate.requests < MIN_REQUESTS_FOR_RATES || lambda.requests < MIN_REQUESTS_FOR_RATES) {
-    return false;
-  }
-  if (fargate.responseTimeMs === undefined || lambda.responseTimeMs === undefined || !(lambda.responseTimeMs > 0)) {
-    return false;
-  }
-  return fargate.responseTimeMs > config.overloadResponseTimeRatio * lambda.responseTimeMs;
 }
 
 /** The backoff after the n-th failback in a row: doubling from the reason's base, capped. */
@@ -585,6 +613,13 @@ function marksToWrite(input: MarkInput): Marks | undefined {
   }
   if (weightsChange && fargateShare(observed) === 0 && weightAfter > 0 && !input.resume) {
     marks.shiftStartMs = now;
+  } else {
+    Object.assign(marks, learnedMarks(observed, config));
+  }
+  // A new Fargate period learns its own reference and capacity (a deploy, other tasks, another load may differ).
+  if (marks.intent === 'fargate' && stored.intent === 'lambda' && ((stored.fargateBaselineMs ?? 0) > 0 || (stored.learnedCapacityRpm ?? 0) > 0)) {
+    marks.fargateBaselineMs = 0;
+    marks.learnedCapacityRpm = 0;
   }
   if (input.suspend !== undefined && !(stored.suspendedShare! > 0)) {
     marks.suspendedShare = input.suspend;
@@ -606,6 +641,41 @@ function marksToWrite(input: MarkInput): Marks | undefined {
     marks.lastHighLoadMs = now;
   }
   return Object.keys(marks).length > 0 ? marks : undefined;
+}
+
+/**
+ * What the controller learns about Fargate from its metrics, written to the marks: its best response time in the
+ * Fargate period (the overload reference when Lambda has no traffic), and at the first overload the capacity per
+ * task it showed, less a margin. The learned capacity grows by a tenth with each clean published minute in which the
+ * tasks carried nearly that much, up to the prop, so an overload during a surge does not cap Fargate for good.
+ */
+function learnedMarks(observed: ObservedState, config: ControllerConfig): Marks {
+  const traffic = observed.traffic;
+  const fargate = traffic?.fargate;
+  const inShift = traffic?.windowStartMs !== undefined && traffic.windowStartMs >= floorTo(observed.marks.shiftStartMs ?? 0, 60_000);
+  if (fargateShare(observed) === 0 || !fargate || !inShift || fargate.requests < MIN_REQUESTS_FOR_RATES || fargate.responseTimeMs === undefined
+    || !isFreshFor(observed, observed.marks.lastWeightChangeMs)) {
+    return {};
+  }
+  const learned = observed.marks.learnedCapacityRpm ?? 0;
+  const overload = overloadOf(observed, config);
+  if (overload) {
+    return learned > 0 ? {} : { learnedCapacityRpm: Math.max(1, Math.floor(overload.carriedPerTask * LEARNED_CAPACITY_MARGIN)) };
+  }
+  const marks: { -readonly [K in keyof Marks]: Marks[K] } = {};
+  const carriedPerTask = fargate.requests / minutesInWindow(traffic!) / Math.max(1, observed.healthyTargets);
+  if (learned > 0 && learned < config.taskCapacityRequestsPerMinute && carriedPerTask >= learned * 0.9) {
+    marks.learnedCapacityRpm = Math.min(config.taskCapacityRequestsPerMinute, Math.ceil(learned * 1.1));
+  }
+  const baseline = observed.marks.fargateBaselineMs ?? 0;
+  if (!isMateriallyWorse(traffic, config, observed.marks.shiftStartMs) && (baseline === 0 || fargate.responseTimeMs < baseline * 0.9)) {
+    marks.fargateBaselineMs = Math.max(1, Math.round(fargate.responseTimeMs));
+  }
+  return marks;
+}
+
+function minutesInWindow(traffic: TrafficMetrics): number {
+  return traffic.windowStartMs !== undefined && traffic.latestMinuteStartMs !== undefined && traffic.windowStartMs < traffic.latestMinuteStartMs ? 2 : 1;
 }
 
 /**

@@ -50,6 +50,10 @@ export interface Marks {
   readonly recurrences?: number;
   /** Fargate's share before it was suspended for dead targets; restored once they are gone. */
   readonly suspendedShare?: number;
+  /** Fargate's lowest average response time seen in the current shift without overload, ms (0: none yet). */
+  readonly fargateBaselineMs?: number;
+  /** Requests per minute per task Fargate was seen to carry when it overloaded, less a margin (0: none). */
+  readonly learnedCapacityRpm?: number;
 }
 
 /** Why Fargate lost its weight. */
@@ -58,7 +62,8 @@ export type FailbackReason = 'health' | 'errors';
 /** The mark keys, in the order tags are written. */
 export const MARK_KEYS = [
   'intent', 'intentSinceMs', 'lastWeightChangeMs', 'shiftStartMs', 'failbacks', 'shiftAllowedAtMs', 'failbackReason',
-  'failbackTaskDefinition', 'lastHighLoadMs', 'lastRestMs', 'recurrences', 'suspendedShare',
+  'failbackTaskDefinition', 'lastHighLoadMs', 'lastRestMs', 'recurrences', 'suspendedShare', 'fargateBaselineMs',
+  'learnedCapacityRpm',
 ] as const satisfies ReadonlyArray<keyof Marks>;
 
 /** Marks after a `setMarks`: AddTags writes only the marks it names; the others keep their stored value. */

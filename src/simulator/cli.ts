@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'util';
 import { renderChart, renderComparison } from './chart';
-import { isProfileName, PROFILE_NAMES, ProfileName, profileTrace, scenarioFaults } from './profiles';
+import { isProfileName, PROFILE_NAMES, ProfileName, profileTrace, scenarioConfig } from './profiles';
 import { ProgressBar } from './progress';
 import { buildReport, formatReport } from './report';
 import { ConfigError, resolveSettings, SimulationSettings } from './settings';
@@ -263,11 +263,11 @@ function loadTrace(options: Options, io: CliIo): Trace {
   return parseTraceCsv(readFile(io, options.trace!, 'trace'), options.trace!);
 }
 
-/** Settings from --config, with a scenario's faults when the config file names none. */
+/** Settings from --config, with a scenario's sections where the config file leaves them out. */
 function loadSettings(options: Options, io: CliIo): SimulationSettings {
-  const faults = options.profile === undefined ? undefined : scenarioFaults(options.profile as ProfileName);
+  const scenario = options.profile === undefined ? {} : scenarioConfig(options.profile as ProfileName);
   if (options.config === undefined) {
-    return resolveSettings(faults ? { faults } : {});
+    return resolveSettings(scenario);
   }
   const text = readFile(io, options.config, 'config');
   let parsed: unknown;
@@ -277,8 +277,7 @@ function loadSettings(options: Options, io: CliIo): SimulationSettings {
     throw new FileError(`${options.config}: not valid JSON: ${(e as Error).message}`);
   }
   try {
-    const withFaults = faults && isObject(parsed) && parsed.faults === undefined ? { ...parsed, faults } : parsed;
-    return resolveSettings(withFaults);
+    return resolveSettings(isObject(parsed) ? { ...scenario, ...parsed } : parsed);
   } catch (e) {
     if (e instanceof ConfigError) {
       throw new FileError(`${options.config}: ${e.problems.join('; ')}`);

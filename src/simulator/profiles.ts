@@ -54,7 +54,13 @@ const SCENARIOS = {
   'spiky-api-failures': { profile: 'spiky', faults: { apiFailureRate: 0.1 } },
   'spiky-metric-delay': { profile: 'spiky', faults: { metricDelaySeconds: { min: 60, max: 240 } } },
   'flash-crowd-crash': { profile: 'flash-crowd', faults: { taskCrashes: [{ atMinute: 606, tasks: 'all' }] } },
-} as const satisfies Record<string, { profile: BaseProfileName; faults: Record<string, unknown> }>;
+  // The capacity prop says 100 requests/s per task; the tasks really serve 60: the overload signal must pull back.
+  'ramp-surge-overestimated': {
+    profile: 'ramp-surge',
+    faults: { slowTasks: [{ fromMinute: 0, toMinute: 1440, capacityFactor: 0.6 }] },
+    scaling: { taskCapacityRequestsPerMinute: 6000 },
+  },
+} as const satisfies Record<string, { profile: BaseProfileName; faults: Record<string, unknown>; scaling?: Record<string, unknown> }>;
 
 export type ScenarioName = keyof typeof SCENARIOS;
 export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[];
@@ -76,6 +82,15 @@ export function profileTrace(name: ProfileName): Trace {
 /** The `faults` config section of a scenario; undefined for a plain profile. */
 export function scenarioFaults(name: ProfileName): Record<string, unknown> | undefined {
   return isScenario(name) ? JSON.parse(JSON.stringify(SCENARIOS[name].faults)) : undefined;
+}
+
+/** A scenario's config sections (`faults`, and `scaling` where it sets one); {} for a plain profile. */
+export function scenarioConfig(name: ProfileName): Record<string, unknown> {
+  if (!isScenario(name)) {
+    return {};
+  }
+  const scenario: { faults: unknown; scaling?: unknown } = SCENARIOS[name];
+  return JSON.parse(JSON.stringify({ faults: scenario.faults, ...(scenario.scaling ? { scaling: scenario.scaling } : {}) }));
 }
 
 function isScenario(name: ProfileName): name is ScenarioName {

@@ -1,5 +1,5 @@
 import { LambdaFunction } from '../../src/simulator/model/lambda-function';
-import { ORIGINAL_PROFILE_NAMES, PROFILE_NAMES, profileTrace, scenarioFaults } from '../../src/simulator/profiles';
+import { ORIGINAL_PROFILE_NAMES, PROFILE_NAMES, profileTrace, scenarioConfig } from '../../src/simulator/profiles';
 import { buildReport, SimulationReport } from '../../src/simulator/report';
 import { defaultSettings, resolveSettings } from '../../src/simulator/settings';
 import { FAILURE_CAUSES, simulate, SimulationRun, STRATEGIES } from '../../src/simulator/simulate';
@@ -15,8 +15,7 @@ describe.each(CONSERVATION_CASES)('%s', (profile) => {
   let report: SimulationReport;
 
   beforeAll(async () => {
-    const faults = scenarioFaults(profile);
-    run = await simulate(profileTrace(profile), resolveSettings(faults ? { faults } : {}), { seed: 1 });
+    run = await simulate(profileTrace(profile), resolveSettings(scenarioConfig(profile)), { seed: 1 });
     report = buildReport(run);
   });
 
