@@ -1,4 +1,4 @@
-import { CfnResource, Duration, Names, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -10,9 +10,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ControllerFunction } from './controller/controller-function';
-import { DEFAULT_CONTROLLER_CONFIG, validateControllerConfig } from './controller/decision';
+import {
+  CONTROLLER_DEFAULTS,
+  SCALING_DEFAULTS,
+  SCALING_RANGES,
+  defaultTaskCapacity,
+  validateControllerConfig,
+} from './controller/tunables';
 import { ControllerConfig } from './controller/types';
-import { acknowledgeRule } from './private/nag';
+import { acknowledgeRule, acknowledgeWildcardResource } from './private/nag';
 import { checkIntegerRange, fail } from './private/validation';
 
 /** Where traffic goes. */
@@ -47,7 +53,10 @@ export interface ScalingOptions {
   readonly scaleOutPeriods?: number;
 
   /**
-   * Load balancer requests per minute below which load counts as low (scale-in alarm threshold). Must be below `scaleOutRequestsPerMinute`.
+   * Load balancer requests per minute below which load counts as low (scale-in alarm threshold).
+   *
+   * Must be below `scaleOutRequestsPerMinute`. A scale-out whose load falls below it before the first Fargate weight is
+   * cancelled.
    * @default 300 (5 requests per second)
    */
   readonly scaleInRequestsPerMinute?: number;
@@ -113,6 +122,78 @@ export interface ScalingOptions {
   readonly fargateErrorsPerMinute?: number;
 
   /**
+   * Requests per minute one healthy task can carry.
+   *
+   * Fargate's share never exceeds healthy tasks times this over the requests arriving; Lambda carries the rest. Set it
+   * from a load test of one task.
+   * @default - 1.25 × `fargate.requestsPerTaskPerMinute` (3750 with the default target)
+   */
+  readonly taskCapacityRequestsPerMinute?: number;
+
+  /**
+   * Wait before shifting to Fargate again after it lost its weight because its targets became unhealthy.
+   *
+   * Doubles with each failback in a row, up to `maxFailbackBackoff`.
+   * @default Duration.seconds(60)
+   */
+  readonly healthFailbackBackoff?: Duration;
+
+  /**
+   * Wait before shifting to Fargate again after it lost its weight for errors materially worse than Lambda's.
+   *
+   * Doubles with each failback in a row, up to `maxFailbackBackoff`. A new task definition (a deploy) ends it.
+   * @default Duration.hours(1)
+   */
+  readonly errorFailbackBackoff?: Duration;
+
+  /**
+   * Longest failback backoff.
+   *
+   * At least `healthFailbackBackoff` and `errorFailbackBackoff`.
+   * @default Duration.hours(4)
+   */
+  readonly maxFailbackBackoff?: Duration;
+
+  /**
+   * Share of requests (0 to 1) by which Fargate's error rate must exceed Lambda's to send traffic back to Lambda.
+   *
+   * Both rates are read over the same recent minutes: Fargate's 5xx and connection errors, Lambda's 5xx and errors.
+   * @default 0.02 (two percentage points)
+   */
+  readonly fargateErrorRateMargin?: number;
+
+  /**
+   * How soon after the previous return to Lambda a scale-out counts as a recurrence.
+   *
+   * Recurring bursts keep traffic on Fargate between them, for at most `maxHoldDuration`.
+   * @default Duration.hours(1)
+   */
+  readonly recurrenceWindow?: Duration;
+
+  /**
+   * Longest time low load is held on Fargate after recurring scale-outs.
+   * @default Duration.hours(4)
+   */
+  readonly maxHoldDuration?: Duration;
+
+  /**
+   * How many shift-out steps, from the first, wait for a published minute showing Fargate serve them without errors.
+   *
+   * 0: none (the error comparison then catches a bad Fargate side one to four minutes into the shift); 1: the first
+   * step; and so on, up to 100. Each wait adds two to four minutes to the shift.
+   * @default 0
+   */
+  readonly stepsWaitingForDatapoint?: number;
+
+  /**
+   * How often an always-enabled schedule invokes the controller, in whole minutes from 1 to 15.
+   *
+   * It catches, at rest too, a lost event or a change made outside the controller.
+   * @default Duration.minutes(15)
+   */
+  readonly heartbeatInterval?: Duration;
+
+  /**
    * How often the controller re-reads AWS within one invocation while traffic is moving (1 to 30 seconds).
    * @default Duration.seconds(5)
    */
@@ -156,10 +237,13 @@ export interface TrafficControllerProps {
  * that decides. EventBridge invokes the function on:
  * - a state change of any of its four alarms (scale-out, scale-in, Fargate errors, overload);
  * - a change of the SSM mode parameter;
- * - a CloudFormation resource status change (update or creation, in progress or complete) of the listener, the
- *   Fargate service, its scalable target or the reconcile schedule, which a stack update resets;
+ * - a CloudFormation resource status change (creation or update, in progress or complete) of the listener, the
+ *   Fargate service, its scalable target, the reconcile schedule or the mode parameter: a stack update resets the
+ *   first four, and the parameter's creation applies the mode set at deploy;
  * - an ECS task of the service deactivating, stopping or stopped;
- * - the reconcile schedule, every minute, enabled only while traffic is moving or on Fargate.
+ * - the reconcile schedule, every minute, enabled only while traffic is moving or on Fargate;
+ * - the heartbeat schedule (`scaling.heartbeatInterval`, 15 minutes by default), always enabled, which catches a lost
+ *   event or an out-of-band change at rest.
  */
 export class TrafficController extends Construct {
   /** The controller function. */
@@ -176,17 +260,28 @@ export class TrafficController extends Construct {
   public readonly overloadAlarm: cloudwatch.Alarm;
   /** Schedule that re-invokes the controller every minute; disabled at rest. */
   public readonly reconcileRule: events.Rule;
+  /** Always-enabled schedule that invokes the controller every `scaling.heartbeatInterval`. */
+  public readonly heartbeatRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: TrafficControllerProps) {
     super(scope, id);
     const options = props.scaling ?? {};
     const thresholds = resolveThresholds(options);
-    const config = resolveControllerConfig(options, props);
-    const pollIntervalSeconds = options.pollInterval?.toSeconds() ?? 5;
-    checkIntegerRange('scaling.pollInterval', pollIntervalSeconds, 1, 30, 'seconds');
+    const config = resolveControllerConfig(options, props, thresholds);
+    const pollIntervalSeconds = options.pollInterval?.toSeconds() ?? SCALING_DEFAULTS.pollIntervalSeconds;
+    checkIntegerRange('scaling.pollInterval', pollIntervalSeconds, SCALING_RANGES.pollIntervalSeconds.min, SCALING_RANGES.pollIntervalSeconds.max, 'seconds');
+    const heartbeatInterval = resolveHeartbeat(options);
+
+    // Names known at synth: the function's environment, its policy and the rules name the parameter and the schedule,
+    // which must not refer to them (the parameter is created after the rules that watch it, and the schedule targets
+    // the function). SSM reserves names that start with `aws` or `ssm`, hence the path prefix.
+    const uniqueName = Names.uniqueResourceName(this, { maxLength: 54, separator: '-' });
+    const reconcileRuleName = `${uniqueName}-reconcile`;
+    const modeParameterName = `/hybrid-alb-service/${uniqueName}/mode`;
 
     this.modeParameter = new ssm.StringParameter(this, 'Mode', {
-      stringValue: options.mode ?? TrafficMode.AUTO,
+      parameterName: modeParameterName,
+      stringValue: options.mode ?? SCALING_DEFAULTS.mode,
       description: 'Traffic mode of the hybrid service: auto, lambda or fargate',
       allowedPattern: '^(auto|lambda|fargate)$',
     });
@@ -237,9 +332,7 @@ export class TrafficController extends Construct {
     });
     logGroup.grantWrite(role);
 
-    // The schedule is created disabled: at rest the controller costs nothing beyond its alarms.
-    // A name known at synth: the function's environment names the rule that in turn targets the function.
-    const reconcileRuleName = Names.uniqueResourceName(this, { maxLength: 54, separator: '-' }) + '-reconcile';
+    // The schedule is created disabled: at rest the controller costs nothing beyond its alarms and the heartbeat.
     this.reconcileRule = new events.Rule(this, 'Reconcile', {
       ruleName: reconcileRuleName,
       description: 'Re-invoke the traffic controller every minute while traffic is moving or on Fargate',
@@ -252,31 +345,40 @@ export class TrafficController extends Construct {
       role,
       logGroup,
       memorySize: 256,
-      reservedConcurrentExecutions: options.serializeController === false ? undefined : 1,
+      reservedConcurrentExecutions: (options.serializeController ?? SCALING_DEFAULTS.serializeController) ? 1 : undefined,
       // One invocation keeps polling every pollInterval while traffic moves; the schedule starts the next.
       timeout: Duration.seconds(60),
       environment: {
         LISTENER_ARN: props.listener.listenerArn,
         LOAD_BALANCER_FULL_NAME: props.loadBalancer.loadBalancerFullName,
         LAMBDA_TARGET_GROUP_ARN: props.lambdaTargetGroup.targetGroupArn,
+        LAMBDA_TARGET_GROUP_FULL_NAME: props.lambdaTargetGroup.targetGroupFullName,
         FARGATE_TARGET_GROUP_ARN: props.fargateTargetGroup.targetGroupArn,
+        FARGATE_TARGET_GROUP_FULL_NAME: props.fargateTargetGroup.targetGroupFullName,
         CLUSTER_NAME: props.service.cluster.clusterName,
         SERVICE_NAME: props.service.serviceName,
         SCALE_OUT_ALARM_NAME: this.scaleOutAlarm.alarmName,
         SCALE_IN_ALARM_NAME: this.scaleInAlarm.alarmName,
         FARGATE_ERROR_ALARM_NAME: this.fargateErrorAlarm.alarmName,
         OVERLOAD_ALARM_NAME: this.overloadAlarm.alarmName,
-        MODE_PARAMETER_NAME: this.modeParameter.parameterName,
+        MODE_PARAMETER_NAME: modeParameterName,
         RECONCILE_RULE_NAME: reconcileRuleName,
         CONTROLLER_CONFIG: JSON.stringify(config),
         POLL_INTERVAL_SECONDS: String(pollIntervalSeconds),
       },
     });
     this.function = fn;
-    this.grantControl(role, props, alarms);
+    this.grantControl(role, props, alarms, modeParameterName);
 
     const target = new eventsTargets.LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.minutes(10) });
     this.reconcileRule.addTarget(target);
+    // At rest nothing else invokes the controller unless an alarm changes state: a lost event, a failed decision or
+    // a change made by hand would otherwise wait for the next alarm. Cost: see the README's idle cost.
+    this.heartbeatRule = new events.Rule(this, 'Heartbeat', {
+      description: 'Invoke the traffic controller on a slow schedule, so a lost event or an out-of-band change is caught at rest',
+      schedule: events.Schedule.rate(heartbeatInterval),
+      targets: [target],
+    });
     new events.Rule(this, 'AlarmChanges', {
       description: 'Invoke the traffic controller when one of its alarms changes state',
       eventPattern: {
@@ -286,12 +388,12 @@ export class TrafficController extends Construct {
       },
       targets: [target],
     });
-    new events.Rule(this, 'ModeChanges', {
+    const modeChanges = new events.Rule(this, 'ModeChanges', {
       description: 'Invoke the traffic controller when the mode parameter changes',
       eventPattern: {
         source: ['aws.ssm'],
         detailType: ['Parameter Store Change'],
-        detail: { name: [this.modeParameter.parameterName] },
+        detail: { name: [modeParameterName] },
       },
       targets: [target],
     });
@@ -312,11 +414,13 @@ export class TrafficController extends Construct {
     });
     // A stack update rewrites the listener's weights, the service's desired count and the schedule's state from the
     // template (Lambda 100 / 0 tasks / disabled). The controller watches and repairs as soon as CloudFormation reports
-    // the update (or a replacement) of one of them.
+    // the update (or a replacement) of one of them. The mode parameter is watched for its creation: the mode set at
+    // deploy takes effect as soon as CloudFormation reports it, not at the next alarm change.
     const stack = Stack.of(this);
-    const watched = [...props.watchedResources, this.reconcileRule.node.defaultChild as CfnResource];
-    new events.Rule(this, 'RedeployRepair', {
-      description: 'Invoke the traffic controller when a stack update touches the listener, the service, its scaling or the schedule',
+    const modeParameterResource = this.modeParameter.node.defaultChild as CfnResource;
+    const watched = [...props.watchedResources, this.reconcileRule.node.defaultChild as CfnResource, modeParameterResource];
+    const redeployRepair = new events.Rule(this, 'RedeployRepair', {
+      description: 'Invoke the traffic controller when a stack update touches the listener, the service, its scaling or the schedule, and once the mode parameter exists',
       eventPattern: {
         source: ['aws.cloudformation'],
         detailType: ['CloudFormation Resource Status Change'],
@@ -328,10 +432,16 @@ export class TrafficController extends Construct {
       },
       targets: [target],
     });
+    // CloudFormation creates the rules (and the function they target) before the parameter, so the parameter's
+    // creation events (its CREATE_COMPLETE and Parameter Store's Create) find a rule to match; the heartbeat is the
+    // backstop if neither is delivered.
+    this.modeParameter.node.addDependency(modeChanges, redeployRepair);
   }
 
   /** Least privilege: writes scoped to this listener, target group, service and rule; reads as narrow as AWS allows. */
-  private grantControl(role: iam.Role, props: TrafficControllerProps, alarms: cloudwatch.Alarm[]): void {
+  private grantControl(role: iam.Role, props: TrafficControllerProps, alarms: cloudwatch.Alarm[], modeParameterName: string): void {
+    const stack = Stack.of(this);
+    const clusterName = props.service.cluster.clusterName;
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ShiftWeights',
       actions: ['elasticloadbalancing:ModifyListener'],
@@ -347,15 +457,55 @@ export class TrafficController extends Construct {
       actions: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth', 'elasticloadbalancing:DescribeTags'],
       resources: ['*'],
     }));
+    // Also what Application Auto Scaling's permission validation checks on an ECS target for the caller.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ScaleService',
       actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
       resources: [props.service.serviceArn],
     }));
+    // ListTasks authorizes on container instances, which Fargate tasks have none of: the cluster condition scopes it.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ListServiceTasks',
+      actions: ['ecs:ListTasks'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'ecs:cluster': props.service.cluster.clusterArn } },
+    }));
+    const clusterTasks = stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${clusterName}/*` });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadServiceTasks',
+      actions: ['ecs:DescribeTasks'],
+      resources: [clusterTasks],
+    }));
+    // The scalable target's ARN holds an ID the template cannot know; the condition keys keep the write to ECS
+    // services' desired counts. DescribeScalableTargets supports neither key, so it has a statement of its own.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ServiceMinimum',
-      actions: ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:DescribeScalableTargets'],
+      actions: ['application-autoscaling:RegisterScalableTarget'],
       resources: ['*'],
+      conditions: {
+        StringEquals: {
+          'application-autoscaling:service-namespace': 'ecs',
+          'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount',
+        },
+      },
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadServiceMinimum',
+      actions: ['application-autoscaling:DescribeScalableTargets'],
+      resources: ['*'],
+    }));
+    // Application Auto Scaling checks that the caller of RegisterScalableTarget could manage the target's alarms
+    // itself: scoped to the alarms target tracking creates for this service (TargetTracking-service/<cluster>/<service>-...).
+    const targetTrackingAlarms = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `TargetTracking-service/${clusterName}/${props.service.serviceName}-*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ScalingPolicyAlarms',
+      actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
+      resources: [targetTrackingAlarms],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReadAlarms',
@@ -367,7 +517,13 @@ export class TrafficController extends Construct {
       actions: ['cloudwatch:GetMetricData'],
       resources: ['*'],
     }));
-    this.modeParameter.grantRead(role);
+    // Built from the name, not the parameter's attributes: the parameter is created after the rules that target the
+    // function, and the function depends on this policy.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadMode',
+      actions: ['ssm:GetParameter'],
+      resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: modeParameterName.slice(1) })],
+    }));
     // A policy of its own: the rule targets the function, which depends on the role's default policy.
     new iam.Policy(this, 'ToggleReconcilePolicy', {
       roles: [role],
@@ -378,8 +534,16 @@ export class TrafficController extends Construct {
       })],
     });
     acknowledgeRule(role, 'AwsSolutions-IAM5[Resource::*]',
-      'Describe calls of Elastic Load Balancing and CloudWatch GetMetricData take no resource scoping; Application Auto Scaling\'s '
-      + 'scalable target ARN holds an ID the template cannot know; every other write (listener, tags, service, rule) is scoped to this service.');
+      'Describe calls of Elastic Load Balancing and CloudWatch GetMetricData take no resource scoping; ecs:ListTasks is '
+      + 'limited to this cluster by its ecs:cluster condition; Application Auto Scaling\'s scalable target ARN holds an ID '
+      + 'the template cannot know, so RegisterScalableTarget is limited by its service-namespace (ecs) and '
+      + 'scalable-dimension (ecs:service:DesiredCount) conditions and DescribeScalableTargets is read-only.');
+    acknowledgeWildcardResource(role, clusterTasks,
+      'ecs:DescribeTasks (read-only) on the tasks of this service\'s cluster: task IDs are assigned at run time.');
+    acknowledgeWildcardResource(role, targetTrackingAlarms,
+      'The alarms Application Auto Scaling creates for this service\'s target tracking policy, named '
+      + 'TargetTracking-service/<cluster>/<service>-AlarmHigh|AlarmLow-<uuid>: their suffix is assigned at creation. '
+      + 'Application Auto Scaling checks these CloudWatch permissions of the caller of RegisterScalableTarget.');
   }
 }
 
@@ -392,48 +556,140 @@ interface Thresholds {
 }
 
 function resolveThresholds(options: ScalingOptions): Thresholds {
-  const scaleOutRequestsPerMinute = options.scaleOutRequestsPerMinute ?? 1200;
-  const scaleInRequestsPerMinute = options.scaleInRequestsPerMinute ?? 300;
-  const scaleOutPeriods = options.scaleOutPeriods ?? 2;
-  const scaleInPeriods = options.scaleInPeriods ?? 10;
-  const fargateErrorsPerMinute = options.fargateErrorsPerMinute ?? 10;
-  checkIntegerRange('scaling.scaleOutRequestsPerMinute', scaleOutRequestsPerMinute, 1, 100_000_000);
-  checkIntegerRange('scaling.scaleInRequestsPerMinute', scaleInRequestsPerMinute, 1, 100_000_000);
-  // CloudWatch alarms evaluate at most one day of 1-minute periods.
-  checkIntegerRange('scaling.scaleOutPeriods', scaleOutPeriods, 1, 1440);
-  checkIntegerRange('scaling.scaleInPeriods', scaleInPeriods, 1, 1440);
-  checkIntegerRange('scaling.fargateErrorsPerMinute', fargateErrorsPerMinute, 1, 100_000_000);
-  if (scaleInRequestsPerMinute >= scaleOutRequestsPerMinute) {
+  const scaleOutRequestsPerMinute = options.scaleOutRequestsPerMinute ?? SCALING_DEFAULTS.scaleOutRequestsPerMinute;
+  const scaleInRequestsPerMinute = options.scaleInRequestsPerMinute ?? SCALING_DEFAULTS.scaleInRequestsPerMinute;
+  const scaleOutPeriods = options.scaleOutPeriods ?? SCALING_DEFAULTS.scaleOutPeriods;
+  const scaleInPeriods = options.scaleInPeriods ?? SCALING_DEFAULTS.scaleInPeriods;
+  const fargateErrorsPerMinute = options.fargateErrorsPerMinute ?? SCALING_DEFAULTS.fargateErrorsPerMinute;
+  const checkRange = (prop: keyof typeof SCALING_RANGES, value: number) =>
+    checkIntegerRange(`scaling.${prop}`, value, SCALING_RANGES[prop].min, SCALING_RANGES[prop].max);
+  checkRange('scaleOutRequestsPerMinute', scaleOutRequestsPerMinute);
+  checkRange('scaleInRequestsPerMinute', scaleInRequestsPerMinute);
+  checkRange('scaleOutPeriods', scaleOutPeriods);
+  checkRange('scaleInPeriods', scaleInPeriods);
+  checkRange('fargateErrorsPerMinute', fargateErrorsPerMinute);
+  if (!Token.isUnresolved(scaleOutRequestsPerMinute) && !Token.isUnresolved(scaleInRequestsPerMinute)
+    && scaleInRequestsPerMinute >= scaleOutRequestsPerMinute) {
     fail(`scaling.scaleInRequestsPerMinute ${scaleInRequestsPerMinute} must be below scaling.scaleOutRequestsPerMinute ${scaleOutRequestsPerMinute}; `
       + 'the gap between them keeps traffic from flapping between the two sides');
   }
   return { scaleOutRequestsPerMinute, scaleOutPeriods, scaleInRequestsPerMinute, scaleInPeriods, fargateErrorsPerMinute };
 }
 
-function resolveControllerConfig(options: ScalingOptions, props: TrafficControllerProps): ControllerConfig {
+/** The prop each ControllerConfig field is set from, so that config problems name what the user wrote. */
+const CONFIG_SOURCES: Record<keyof ControllerConfig, string> = {
+  shiftOutSteps: 'scaling.shiftOutSteps',
+  shiftOutPauseSeconds: 'scaling.shiftOutPause',
+  shiftBackSteps: 'scaling.shiftBackSteps',
+  shiftBackPauseSeconds: 'scaling.shiftBackPause',
+  minTasks: 'scaling.minTasks',
+  maxTasks: 'fargate.maxTasks',
+  requestsPerTaskPerMinute: 'fargate.requestsPerTaskPerMinute',
+  minFargateSeconds: 'scaling.minFargateDuration',
+  drainSeconds: 'scaling.drainDuration',
+  overflowLambdaWeight: 'scaling.overflowLambdaWeight',
+  taskCapacityRequestsPerMinute: 'scaling.taskCapacityRequestsPerMinute',
+  scaleInRequestsPerMinute: 'scaling.scaleInRequestsPerMinute',
+  weightGranularity: 'weightGranularity',
+  stepsWaitingForDatapoint: 'scaling.stepsWaitingForDatapoint',
+  errorRateMargin: 'scaling.fargateErrorRateMargin',
+  minErrors: 'minErrors',
+  overloadResponseTimeRatio: 'overloadResponseTimeRatio',
+  healthBackoffSeconds: 'scaling.healthFailbackBackoff',
+  errorBackoffSeconds: 'scaling.errorFailbackBackoff',
+  maxBackoffSeconds: 'scaling.maxFailbackBackoff',
+  recurrenceWindowSeconds: 'scaling.recurrenceWindow',
+  maxHoldSeconds: 'scaling.maxHoldDuration',
+};
+
+/** ALB keeps draining a deregistered target for its delay; the default drain window adds this margin. */
+const DRAIN_MARGIN_SECONDS = 15;
+
+function resolveControllerConfig(options: ScalingOptions, props: TrafficControllerProps, thresholds: Thresholds): ControllerConfig {
   const deregistrationSeconds = props.deregistrationDelay.toSeconds();
   const config: ControllerConfig = {
-    shiftOutSteps: options.shiftOutSteps ?? DEFAULT_CONTROLLER_CONFIG.shiftOutSteps,
-    shiftOutPauseSeconds: options.shiftOutPause?.toSeconds() ?? DEFAULT_CONTROLLER_CONFIG.shiftOutPauseSeconds,
-    shiftBackSteps: options.shiftBackSteps ?? DEFAULT_CONTROLLER_CONFIG.shiftBackSteps,
-    shiftBackPauseSeconds: options.shiftBackPause?.toSeconds() ?? DEFAULT_CONTROLLER_CONFIG.shiftBackPauseSeconds,
-    minTasks: options.minTasks ?? DEFAULT_CONTROLLER_CONFIG.minTasks,
+    shiftOutSteps: options.shiftOutSteps ?? CONTROLLER_DEFAULTS.shiftOutSteps,
+    shiftOutPauseSeconds: seconds('shiftOutPauseSeconds', options.shiftOutPause) ?? CONTROLLER_DEFAULTS.shiftOutPauseSeconds,
+    shiftBackSteps: options.shiftBackSteps ?? CONTROLLER_DEFAULTS.shiftBackSteps,
+    shiftBackPauseSeconds: seconds('shiftBackPauseSeconds', options.shiftBackPause) ?? CONTROLLER_DEFAULTS.shiftBackPauseSeconds,
+    minTasks: options.minTasks ?? CONTROLLER_DEFAULTS.minTasks,
     maxTasks: props.maxTasks,
     requestsPerTaskPerMinute: props.requestsPerTaskPerMinute,
-    minFargateSeconds: options.minFargateDuration?.toSeconds() ?? DEFAULT_CONTROLLER_CONFIG.minFargateSeconds,
-    drainSeconds: options.drainDuration?.toSeconds() ?? deregistrationSeconds + 15,
-    overflowLambdaWeight: options.overflowLambdaWeight ?? DEFAULT_CONTROLLER_CONFIG.overflowLambdaWeight,
+    minFargateSeconds: seconds('minFargateSeconds', options.minFargateDuration) ?? CONTROLLER_DEFAULTS.minFargateSeconds,
+    drainSeconds: seconds('drainSeconds', options.drainDuration) ?? deregistrationSeconds + DRAIN_MARGIN_SECONDS,
+    overflowLambdaWeight: options.overflowLambdaWeight ?? CONTROLLER_DEFAULTS.overflowLambdaWeight,
+    taskCapacityRequestsPerMinute: options.taskCapacityRequestsPerMinute ?? defaultTaskCapacity(props.requestsPerTaskPerMinute),
+    scaleInRequestsPerMinute: thresholds.scaleInRequestsPerMinute,
+    weightGranularity: CONTROLLER_DEFAULTS.weightGranularity,
+    stepsWaitingForDatapoint: options.stepsWaitingForDatapoint ?? CONTROLLER_DEFAULTS.stepsWaitingForDatapoint,
+    errorRateMargin: options.fargateErrorRateMargin ?? CONTROLLER_DEFAULTS.errorRateMargin,
+    minErrors: CONTROLLER_DEFAULTS.minErrors,
+    overloadResponseTimeRatio: CONTROLLER_DEFAULTS.overloadResponseTimeRatio,
+    healthBackoffSeconds: seconds('healthBackoffSeconds', options.healthFailbackBackoff) ?? CONTROLLER_DEFAULTS.healthBackoffSeconds,
+    errorBackoffSeconds: seconds('errorBackoffSeconds', options.errorFailbackBackoff) ?? CONTROLLER_DEFAULTS.errorBackoffSeconds,
+    maxBackoffSeconds: seconds('maxBackoffSeconds', options.maxFailbackBackoff) ?? CONTROLLER_DEFAULTS.maxBackoffSeconds,
+    recurrenceWindowSeconds: seconds('recurrenceWindowSeconds', options.recurrenceWindow) ?? CONTROLLER_DEFAULTS.recurrenceWindowSeconds,
+    maxHoldSeconds: seconds('maxHoldSeconds', options.maxHoldDuration) ?? CONTROLLER_DEFAULTS.maxHoldSeconds,
   };
-  const problems = validateControllerConfig(config).map(problem => `scaling.${problem}`);
+  for (const key of Object.keys(CONFIG_SOURCES) as Array<keyof ControllerConfig>) {
+    if (isUnresolved(config[key])) {
+      failUnresolved(CONFIG_SOURCES[key]);
+    }
+  }
+  const problems = validateControllerConfig(config).map(namePropsIn);
   if (config.drainSeconds < deregistrationSeconds) {
     problems.push(`scaling.drainDuration ${config.drainSeconds} seconds is shorter than fargate.deregistrationDelay ${deregistrationSeconds} seconds; `
       + 'tasks would stop while the load balancer still drains requests to them');
-  }
-  if (config.minTasks > config.maxTasks) {
-    problems.push(`scaling.minTasks ${config.minTasks} exceeds fargate.maxTasks ${config.maxTasks}`);
   }
   if (problems.length > 0) {
     fail(problems.join('; '));
   }
   return config;
+}
+
+/** A Duration prop in seconds; a token cannot be, because the controller reads the value from its configuration. */
+function seconds(key: keyof ControllerConfig, duration: Duration | undefined): number | undefined {
+  if (duration?.isUnresolved()) {
+    failUnresolved(CONFIG_SOURCES[key]);
+  }
+  return duration?.toSeconds();
+}
+
+function isUnresolved(value: unknown): boolean {
+  return Token.isUnresolved(value) || (Array.isArray(value) && value.some(v => Token.isUnresolved(v)));
+}
+
+function failUnresolved(prop: string): never {
+  return fail(`${prop} is a token; it must be known at synth, because it is written into the controller's configuration `
+    + '(CONTROLLER_CONFIG); pass a literal value');
+}
+
+const CONFIG_KEY_PATTERN = new RegExp(`\\b(${Object.keys(CONFIG_SOURCES).join('|')})\\b`, 'g');
+
+/**
+ * A problem found by `validateControllerConfig`, which names config fields, with the props they come from instead:
+ * `errorRateMargin must be ...` becomes `scaling.fargateErrorRateMargin must be ...`.
+ */
+function namePropsIn(problem: string): string {
+  let mentionsSeconds = false;
+  const named = problem.replace(CONFIG_KEY_PATTERN, (key: string) => {
+    mentionsSeconds ||= key.endsWith('Seconds');
+    return CONFIG_SOURCES[key as keyof ControllerConfig];
+  });
+  return mentionsSeconds && !/\bseconds\b/.test(named) ? `${named} (durations in seconds)` : named;
+}
+
+function resolveHeartbeat(options: ScalingOptions): Duration {
+  const interval = options.heartbeatInterval ?? Duration.seconds(SCALING_DEFAULTS.heartbeatSeconds);
+  if (interval.isUnresolved()) {
+    fail('scaling.heartbeatInterval is a token; it must be known at synth, because it is written into the heartbeat '
+      + 'schedule\'s rate expression; pass a literal Duration');
+  }
+  const { min, max } = SCALING_RANGES.heartbeatSeconds;
+  const intervalSeconds = interval.toSeconds();
+  if (intervalSeconds % 60 !== 0 || intervalSeconds < min || intervalSeconds > max) {
+    fail(`scaling.heartbeatInterval ${JSON.stringify(interval.toHumanString())} is not allowed; use whole minutes from `
+      + `${min / 60} to ${max / 60} (EventBridge schedules count in minutes, and the heartbeat must come at least every ${max / 60} minutes)`);
+  }
+  return interval;
 }

@@ -32,10 +32,13 @@ describe('cost arithmetic', () => {
     const fixed = MONTH_HOURS * (0.02 + 2 * 0.005); // 21.90
 
     expect(strategies.lambdaOnly.monthlyCostUsd).toBeCloseTo(fixed, 4);
-    expect(strategies.hybrid.monthlyCostUsd).toBeCloseTo(fixed + 6 * ALARM_MONTH_USD, 4); // 22.50
+    // The heartbeat invokes the controller every 15 minutes: 2,920 invocations of 1 s at 256 MB a month.
+    const heartbeat = 2920 * (0.2 / 1e6) + 2920 * 0.25 * 0.00002; // 0.0152
+    expect(strategies.hybrid.monthlyCostUsd).toBeCloseTo(fixed + 6 * ALARM_MONTH_USD + heartbeat, 4); // 22.52
     expect(strategies.hybrid.costBreakdown).toMatchObject({
-      loadBalancerLcuUsd: 0, lambdaRequestsUsd: 0, lambdaDurationUsd: 0, fargateVcpuUsd: 0, controllerUsd: 0,
+      loadBalancerLcuUsd: 0, lambdaRequestsUsd: 0, lambdaDurationUsd: 0, fargateVcpuUsd: 0, controllerMetricsUsd: 0,
     });
+    expect(strategies.hybrid.costBreakdown.controllerUsd).toBeCloseTo(heartbeat, 4);
     // One 0.5 vCPU / 1 GB task all month with its public IPv4 address, and target tracking's two alarms.
     const task = MONTH_HOURS * (0.5 * 0.04 + 1 * 0.004 + 0.005); // 21.17
     expect(strategies.fargateOnly.monthlyCostUsd).toBeCloseTo(fixed + task + 2 * ALARM_MONTH_USD, 4); // 43.27
@@ -81,8 +84,9 @@ describe('cost arithmetic', () => {
     test('hybrid: below the scale-out threshold it is Lambda only plus the six alarms', async () => {
       const hybrid = strategies.hybrid;
       expect(hybrid.fargateTaskHours).toBe(0);
-      expect(hybrid.costBreakdown.controllerUsd).toBe(0);
-      expect(hybrid.monthlyCostUsd).toBeCloseTo(strategies.lambdaOnly.monthlyCostUsd + 6 * ALARM_MONTH_USD, 3);
+      // Only the heartbeat: 4 invocations of 1 s at 256 MB an hour, scaled to 730 hours.
+      expect(hybrid.costBreakdown.controllerUsd).toBeCloseTo(730 * 4 * (0.2 / 1e6 + 0.25 * 0.00002), 4); // 0.0152
+      expect(hybrid.monthlyCostUsd).toBeCloseTo(strategies.lambdaOnly.monthlyCostUsd + 6 * ALARM_MONTH_USD + hybrid.costBreakdown.controllerUsd, 3);
     });
   });
 
@@ -119,6 +123,8 @@ describe('cost arithmetic', () => {
       controllerInvocations: 60,
       controllerGbSeconds: 600,
       logIngestedBytes: 2 ** 30,
+      controllerMetricReads: 0,
+      controllerMetricHours: 0,
     };
     const { monthlyCostUsd, costBreakdown } = monthlyCost(usage, SETTINGS);
     expect(Object.keys(costBreakdown)).toContain('logsIngestionUsd');
@@ -137,12 +143,24 @@ describe('cost arithmetic', () => {
       controllerInvocations: 0,
       controllerGbSeconds: 0,
       logIngestedBytes: 3 * 2 ** 30,
+      controllerMetricReads: 0,
+      controllerMetricHours: 0,
     };
     const { monthlyCostUsd, costBreakdown } = monthlyCost(usage, SETTINGS);
     // 3 GB in an hour, 730 hours a month, at $0.50 per GB (with 1e9 bytes to the GB it would be 1,175.7).
     expect(costBreakdown.logsIngestionUsd).toBeCloseTo(3 * MONTH_HOURS * 0.5, 9); // 1,095
     // The load balancer's hours and addresses are the rest: 21.90.
     expect(monthlyCostUsd).toBeCloseTo(1095 + MONTH_HOURS * (0.02 + 2 * 0.005), 9);
+  });
+
+  test('the controller\'s GetMetricData reads bill per 1,000 metrics and its decision-line metrics per metric-hour', async () => {
+    const usage: Usage = {
+      seconds: 3600, hours: [], lambdaInvocations: 0, lambdaGbSeconds: 0, fargateTaskSeconds: 0, alarms: 0, controllerInvocations: 0,
+      controllerGbSeconds: 0, logIngestedBytes: 0, controllerMetricReads: 12_000, controllerMetricHours: 4,
+    };
+    const { costBreakdown } = monthlyCost(usage, resolveSettings({}));
+    // In one hour: 12 x $0.01 for the reads, 4 metric-hours at $0.30 a month (730 hours), both scaled to 730 hours.
+    expect(costBreakdown.controllerMetricsUsd).toBeCloseTo(730 * (12 * 0.01 + 4 * 0.3 / 730), 9); // 88.8
   });
 
   test('arm64 images use the arm64 rates on both sides', async () => {
@@ -157,6 +175,8 @@ describe('cost arithmetic', () => {
       controllerInvocations: 0,
       controllerGbSeconds: 0,
       logIngestedBytes: 0,
+      controllerMetricReads: 0,
+      controllerMetricHours: 0,
     };
     const { costBreakdown } = monthlyCost(usage, arm);
     expect(costBreakdown.lambdaDurationUsd).toBeCloseTo(730 * 1000 * arm.prices.lambda.arm64.gbSecondUsd, 9);
