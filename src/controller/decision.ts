@@ -616,10 +616,18 @@ function marksToWrite(input: MarkInput): Marks | undefined {
   } else {
     Object.assign(marks, learnedMarks(observed, config));
   }
-  // A new Fargate period learns its own reference and capacity (a deploy, other tasks, another load may differ).
-  if (marks.intent === 'fargate' && stored.intent === 'lambda' && ((stored.fargateBaselineMs ?? 0) > 0 || (stored.learnedCapacityRpm ?? 0) > 0)) {
-    marks.fargateBaselineMs = 0;
-    marks.learnedCapacityRpm = 0;
+  // A new Fargate period learns its own capacity (a deploy, other tasks, another load may differ); its first reference
+  // response time is Lambda's, which ran the same image until now, so an overload is seen even if Fargate never had
+  // a calm minute.
+  if (marks.intent === 'fargate' && stored.intent === 'lambda') {
+    const lambda = observed.traffic?.lambda;
+    const reference = lambda && lambda.requests >= MIN_REQUESTS_FOR_RATES && (lambda.responseTimeMs ?? 0) > 0 ? Math.round(lambda.responseTimeMs!) : 0;
+    if (reference > 0 || (stored.fargateBaselineMs ?? 0) > 0) {
+      marks.fargateBaselineMs = reference;
+    }
+    if ((stored.learnedCapacityRpm ?? 0) > 0) {
+      marks.learnedCapacityRpm = 0;
+    }
   }
   if (input.suspend !== undefined && !(stored.suspendedShare! > 0)) {
     marks.suspendedShare = input.suspend;
