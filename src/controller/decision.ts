@@ -600,7 +600,8 @@ function marksToWrite(input: MarkInput): Marks | undefined {
       const recurring = stored.lastRestMs !== undefined && now - stored.lastRestMs < config.recurrenceWindowSeconds * 1000;
       marks.recurrences = recurring ? (stored.recurrences ?? 0) + 1 : 0;
     }
-    if (intent === 'lambda') {
+    // Only a return from Fargate is a rest that a later scale-out can recur after (not a first deploy's marks).
+    if (intent === 'lambda' && stored.intent === 'fargate') {
       marks.lastRestMs = now;
       if (!failback) {
         // A Fargate period that ended by low load was a success: the next failback starts from the base backoff.

@@ -184,6 +184,7 @@ function decisionLogLine(input: DecisionLogInput): Record<string, unknown> {
       minCapacity: observed.minCapacity,
       healthyTargets: observed.healthyTargets,
       unhealthyTargets: observed.unhealthyTargets,
+      ...(observed.deadTargets !== undefined ? { deadTargets: observed.deadTargets } : {}),
       alarms: {
         scaleOut: observed.scaleOutAlarm,
         scaleIn: observed.scaleInAlarm,

@@ -4,21 +4,29 @@
  * the clock is injected, so minutes of pauses and drains take no wall time.
  *
  * What moto 5.2.5 covers, through the SDK v3 clients the handler uses:
- * - ELBv2: DescribeListeners and ModifyListener with a weighted ForwardConfig (weights read back as written),
- *   DescribeTargetHealth (every registered IP target reads `healthy`), AddTags/DescribeTags on a target group,
- *   target groups of type `lambda` and `ip`.
- * - ECS: DescribeServices, UpdateService. moto runs no tasks: runningCount follows desiredCount at once and nothing
- *   registers targets, so `syncTargetsWithDesiredCount` plays ECS between polls.
+ * - ELBv2: DescribeListeners and ModifyListener with an authenticate-oidc step and a weighted, sticky ForwardConfig
+ *   (the controller reads the default actions and writes them back with new weights). Unlike AWS, moto accepts the
+ *   authenticate step on an HTTP listener, returns the client secret from DescribeListeners and, given
+ *   UseExistingClientSecret, stores the flag instead of keeping the secret. DescribeTargetHealth (every registered IP target reads `healthy`, whether
+ *   or not a task behind it runs), AddTags/DescribeTags on a target group, target groups of type `lambda` and `ip`.
+ * - ECS: DescribeServices, UpdateService, ListTasks (desiredStatus honoured; serviceName accepted but ignored, no
+ *   pagination), DescribeTasks (ENI attachment with `privateIPv4Address`), RunTask and StopTask. moto's services start
+ *   no tasks and runningCount follows desiredCount at once, so `actAsEcs` plays the service scheduler between polls.
  * - Application Auto Scaling: DescribeScalableTargets, RegisterScalableTarget with MinCapacity only (keeps Max).
- * - CloudWatch: DescribeAlarms with AlarmTypes, SetAlarmState, PutMetricData and GetMetricData (Sum per minute).
+ * - CloudWatch: DescribeAlarms, SetAlarmState, PutMetricData and GetMetricData (Sum and Average per minute, exact
+ *   dimension sets, TimestampDescending).
  * - EventBridge: EnableRule/DisableRule/DescribeRule. SSM: GetParameter/PutParameter.
  * Worked around: CreateService with a network configuration needs a security group (moto raises a KeyError
- * without one), and VPC/subnets are created with raw EC2 query calls since @aws-sdk/client-ec2 is not a dependency.
- * Not covered by moto: alarms never evaluate metrics, so alarm states are set with SetAlarmState.
+ * without one); RunTask needs a container-level memory (moto sums it, a TypeError without one) and a VPC with DNS hostnames (an
+ * AttributeError without); VPC/subnets are created with raw EC2 query calls since @aws-sdk/client-ec2 is not a dependency;
+ * moto advances a task towards STOPPED each time DescribeTasks returns it, so the world sets a transition that keeps
+ * tasks RUNNING until StopTask.
+ * Not covered by moto: alarms never evaluate metrics, so alarm states are set with SetAlarmState; the load balancer
+ * publishes no metrics, so its datapoints are written with PutMetricData; target health never changes by itself.
  */
 import { DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
 import { PutMetricDataCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
   DescribeTagsCommand,
@@ -26,26 +34,17 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge';
 import { hasPython, MotoServer, startMoto } from './emulator/moto-server';
-import { createWorld, emulatorClients, REGION, syncTargetsWithDesiredCount, World } from './emulator/world';
-import { decide } from '../../src/controller/decision';
+import { actAsEcs, createWorld, emulatorClients, OIDC, privateAddress, REGION, runningTasks, World } from './emulator/world';
+import { decide, holdSeconds } from '../../src/controller/decision';
 import { ControllerContext, ControllerDependencies, ControllerEvent, runController } from '../../src/controller/invocation';
-import { awsDependencies, ControllerClients, readEnv } from '../../src/controller/runtime/aws-adapter';
+import { awsDependencies, ControllerClients, observe, readEnv } from '../../src/controller/runtime/aws-adapter';
 import { handler } from '../../src/controller/runtime/controller.lambda';
 import { marksFromTags } from '../../src/controller/runtime/marks';
+import { CONTROLLER_DEFAULTS } from '../../src/controller/tunables';
 import { ControllerConfig } from '../../src/controller/types';
 
-const CONFIG: ControllerConfig = {
-  shiftOutSteps: [10, 50, 100],
-  shiftOutPauseSeconds: 30,
-  shiftBackSteps: [50, 20, 0],
-  shiftBackPauseSeconds: 60,
-  minTasks: 1,
-  maxTasks: 4,
-  requestsPerTaskPerMinute: 3000,
-  minFargateSeconds: 600,
-  drainSeconds: 30,
-  overflowLambdaWeight: 0,
-};
+/** The defaults (steps 10/50/100 30 s apart, back 50/20/0 60 s apart, 3,000 requests/min a task), at most 4 tasks. */
+const CONFIG: ControllerConfig = { ...CONTROLLER_DEFAULTS, maxTasks: 4, requestsPerTaskPerMinute: 3000, taskCapacityRequestsPerMinute: 3750 };
 
 const SCHEDULED: ControllerEvent = { 'source': 'aws.events', 'detail-type': 'Scheduled Event' };
 const alarmEvent = (alarmName: string): ControllerEvent => ({
@@ -76,15 +75,16 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
     moto = await startMoto();
     clients = emulatorClients(moto.endpoint);
     world = await createWorld(moto.endpoint, clients, CONFIG);
-    clock.nowMs = Date.now();
+    // Ten seconds into the current minute, so which minutes are complete does not depend on when the test runs.
+    clock.nowMs = Math.floor(Date.now() / 60_000) * 60_000 + 10_000;
     deps = {
       ...awsDependencies(readEnv(world.variables), clients),
       decide,
       now: () => clock.nowMs,
-      // Time passes only here; while it does, "ECS" brings the registered targets in line with the desired count.
+      // Time passes only here; while it does, "ECS" brings the running tasks and their targets in line with the desired count.
       sleep: async (ms) => {
         clock.nowMs += ms;
-        await syncTargetsWithDesiredCount(world, clients);
+        await actAsEcs(world, clients);
       },
       log: (line) => lines.push(line),
     };
@@ -106,7 +106,7 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
 
   async function listenerWeights(): Promise<{ lambda: number; fargate: number }> {
     const listener = (await clients.elbv2.send(new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }))).Listeners![0];
-    const groups = listener.DefaultActions![0].ForwardConfig!.TargetGroups!;
+    const groups = listener.DefaultActions!.find((action) => action.Type === 'forward')!.ForwardConfig!.TargetGroups!;
     const weightOf = (arn: string) => groups.find((g) => g.TargetGroupArn === arn)?.Weight;
     return { lambda: weightOf(world.lambdaTargetGroupArn)!, fargate: weightOf(world.fargateTargetGroupArn)! };
   }
@@ -127,6 +127,21 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
   async function storedIntent(): Promise<string | undefined> {
     const tags = await clients.elbv2.send(new DescribeTagsCommand({ ResourceArns: [world.fargateTargetGroupArn] }));
     return marksFromTags(tags.TagDescriptions![0].Tags ?? []).intent;
+  }
+
+  /** Load balancer RequestCount datapoints, as ALB would publish them, for the complete minutes `minutesAgo` before the clock's. */
+  async function publishRequests(requests: number, ...minutesAgo: number[]): Promise<void> {
+    const currentMinute = Math.floor(clock.nowMs / 60_000) * 60_000;
+    await clients.cloudwatch.send(new PutMetricDataCommand({
+      Namespace: 'AWS/ApplicationELB',
+      MetricData: minutesAgo.map((ago) => ({
+        MetricName: 'RequestCount',
+        Dimensions: [{ Name: 'LoadBalancer', Value: world.variables.LOAD_BALANCER_FULL_NAME }],
+        Timestamp: new Date(currentMinute - ago * 60_000 + 30_000),
+        Value: requests,
+        Unit: 'Count',
+      })),
+    }));
   }
 
   async function setAlarm(alarmName: string, state: 'OK' | 'ALARM'): Promise<void> {
@@ -155,16 +170,20 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
     try {
       const summary = await handler(SCHEDULED, { getRemainingTimeInMillis: () => 60_000 });
 
-      expect(summary).toMatchObject({ decisions: 1, phase: 'LAMBDA', intent: 'lambda', needsReconcile: false });
-      expect(log).toHaveBeenCalledTimes(1);
+      // The second decision is the look the loop takes after disabling the schedule, to confirm the rest.
+      expect(summary).toMatchObject({ decisions: 2, phase: 'LAMBDA', intent: 'lambda', needsReconcile: false });
+      expect(log).toHaveBeenCalledTimes(2);
       expect(JSON.parse(log.mock.calls[0][0] as string)).toMatchObject({
         msg: 'decision',
         trigger: 'aws.events/Scheduled Event',
-        observed: { lambdaWeight: 100, fargateWeight: 0, desiredCount: 0, healthyTargets: 0, marks: {} },
+        observed: { lambdaWeight: 100, fargateWeight: 0, desiredCount: 0, healthyTargets: 0, requestsPerMinute: 0, marks: {} },
         // A fresh deployment has no marks yet: the first decision records intent lambda.
         actions: [{ kind: 'setMarks', marks: { intent: 'lambda' } }, { kind: 'disableReconcile' }],
         applied: 2,
       });
+      // At rest the controller reads no metrics.
+      expect(JSON.parse(log.mock.calls[0][0] as string).observed).not.toHaveProperty('traffic');
+      expect(JSON.parse(log.mock.calls[1][0] as string)).toMatchObject({ actions: [{ kind: 'disableReconcile' }] });
     } finally {
       process.env = saved;
       log.mockRestore();
@@ -175,18 +194,8 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
   });
 
   test('a scale-out alarm starts tasks sized to the load but keeps traffic on Lambda until targets are healthy', async () => {
-    // 6,000 requests in the last complete minute: two tasks at 3,000 requests/min each.
-    const lastMinute = Math.floor(clock.nowMs / 60_000) * 60_000 - 30_000;
-    await clients.cloudwatch.send(new PutMetricDataCommand({
-      Namespace: 'AWS/ApplicationELB',
-      MetricData: [{
-        MetricName: 'RequestCount',
-        Dimensions: [{ Name: 'LoadBalancer', Value: world.variables.LOAD_BALANCER_FULL_NAME }],
-        Timestamp: new Date(lastMinute),
-        Value: 6000,
-        Unit: 'Count',
-      }],
-    }));
+    // 6,000 requests in each of the last two complete minutes: two tasks at 3,000 requests/min each, a steady demand.
+    await publishRequests(6000, 1, 2);
     await setAlarm(world.alarms.scaleOut, 'ALARM');
 
     // Time for one decision only: the tasks are not up yet.
@@ -194,7 +203,7 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
 
     // The phase is what the decision saw (still Lambda); the intent is where it now steers.
     expect(summary).toMatchObject({ decisions: 1, phase: 'LAMBDA', intent: 'fargate', needsReconcile: true });
-    expect(JSON.parse(lines[0]).observed.requestsPerMinute).toBe(6000);
+    expect(JSON.parse(lines[0]).observed).toMatchObject({ requestsPerMinute: 6000, traffic: { requestsPerMinute: [6000, 6000] } });
     expect(await serviceCounts()).toEqual({ desired: 2, min: 2, max: CONFIG.maxTasks });
     expect(await listenerWeights()).toEqual({ lambda: 100, fargate: 0 });
     expect(await ruleState()).toBe('ENABLED');
@@ -202,14 +211,17 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
   });
 
   test('once the tasks are healthy the weights shift to Fargate step by step, pausing between steps', async () => {
-    await syncTargetsWithDesiredCount(world, clients);
+    const tasks = await actAsEcs(world, clients);
     const health = await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: world.fargateTargetGroupArn }));
-    expect(health.TargetHealthDescriptions!.map((d) => d.TargetHealth!.State)).toEqual(['healthy', 'healthy']);
+    expect(health.TargetHealthDescriptions!.map((d) => [d.Target!.Id, d.TargetHealth!.State]).sort())
+      .toEqual(tasks.map((task) => [privateAddress(task), 'healthy']).sort());
+    expect(tasks).toHaveLength(2);
 
     const summary = await runController(SCHEDULED, contextWithBudget(120_000), deps);
 
-    // On Fargate the controller keeps polling (it must notice targets going unhealthy) until the invocation ends.
-    expect(summary).toMatchObject({ phase: 'FARGATE', intent: 'fargate', needsReconcile: true });
+    // Settled on Fargate the controller rests: events (alarms, task stops) and the heartbeat bring the next decision.
+    expect(summary).toMatchObject({ phase: 'FARGATE', intent: 'fargate', needsReconcile: false });
+    expect(JSON.parse(lines[0]).observed.healthyTargets).toBe(2);
     expect(fargateWeightsSet()).toEqual([10, 50, 100]);
     const stepTimes = lines
       .map((line) => JSON.parse(line))
@@ -218,16 +230,56 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
     expect(stepTimes[1] - stepTimes[0]).toBeGreaterThanOrEqual(CONFIG.shiftOutPauseSeconds * 1000);
     expect(stepTimes[2] - stepTimes[1]).toBeGreaterThanOrEqual(CONFIG.shiftOutPauseSeconds * 1000);
     expect(await listenerWeights()).toEqual({ lambda: 0, fargate: 100 });
+    // Three weight changes later the sign-in step and the stickiness are as they were, the stored client secret kept.
+    const listener = (await clients.elbv2.send(new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }))).Listeners![0];
+    const { ClientSecret: _secret, ...oidc } = OIDC;
+    expect(listener.DefaultActions).toEqual([
+      { Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: { ...oidc, UseExistingClientSecret: true } },
+      {
+        Type: 'forward',
+        Order: 2,
+        ForwardConfig: {
+          TargetGroups: [{ TargetGroupArn: world.lambdaTargetGroupArn, Weight: 0 }, { TargetGroupArn: world.fargateTargetGroupArn, Weight: 100 }],
+          TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 600 },
+        },
+      },
+    ]);
     // The minimum goes back to minTasks once Fargate has all traffic; autoscaling owns the count from there.
     expect(await serviceCounts()).toEqual({ desired: 2, min: CONFIG.minTasks, max: CONFIG.maxTasks });
     expect(lines).toHaveLength(summary.decisions);
-    expect(lines.every((line) => JSON.parse(line)._aws.CloudWatchMetrics[0].Namespace === 'HybridAlbService')).toBe(true);
+    expect(await ruleState()).toBe('DISABLED');
   });
 
-  test('a scale-in alarm after minFargateSeconds shifts back to Lambda, drains, scales to zero and disables the schedule', async () => {
+  test('a task that stops while its target still reads healthy is not counted healthy, and Lambda covers for it until ECS replaces it', async () => {
+    const [crashed] = await runningTasks(world, clients);
+    // The task stops; the load balancer has not noticed (moto keeps the target healthy until it is deregistered).
+    await clients.ecs.send(new StopTaskCommand({ cluster: world.cluster, task: crashed.taskArn, reason: 'Essential container in task exited' }));
+    const env = readEnv(world.variables);
+    const seen = await observe(env, clients, clock.nowMs, () => undefined);
+    const health = await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: world.fargateTargetGroupArn }));
+    expect(health.TargetHealthDescriptions!.filter((d) => d.TargetHealth!.State === 'healthy')).toHaveLength(2);
+    expect(seen).toMatchObject({ healthyTargets: 1, deadTargets: 1, unhealthyTargets: 0, fargateWeight: 100 });
+
+    // ECS starts a replacement and deregisters the stopped task's address during the first poll interval.
+    const summary = await runController(SCHEDULED, contextWithBudget(60_000), deps);
+
+    expect(fargateWeightsSet()).toEqual([0, 100]);
+    expect(JSON.parse(lines[0]).reason).toMatch(/stopped task/);
+    expect(summary).toMatchObject({ phase: 'FARGATE', needsReconcile: false });
+    expect(await listenerWeights()).toEqual({ lambda: 0, fargate: 100 });
+    const replaced = await runningTasks(world, clients);
+    expect(replaced.map((task) => task.taskArn)).not.toContain(crashed.taskArn);
+    expect(replaced).toHaveLength(2);
+  });
+
+  test('a scale-in alarm after the hold on Fargate shifts back to Lambda, drains, scales to zero and disables the schedule', async () => {
     await setAlarm(world.alarms.scaleOut, 'OK');
     await setAlarm(world.alarms.scaleIn, 'ALARM');
-    clock.nowMs += CONFIG.minFargateSeconds * 1000;
+    // The hold is minFargateSeconds, doubled for each scale-out that came soon after the previous rest on Lambda.
+    const tags = await clients.elbv2.send(new DescribeTagsCommand({ ResourceArns: [world.fargateTargetGroupArn] }));
+    const marks = marksFromTags(tags.TagDescriptions![0].Tags ?? []);
+    const heldFrom = Math.max(marks.intentSinceMs!, marks.lastHighLoadMs ?? 0);
+    clock.nowMs = Math.max(clock.nowMs, heldFrom + holdSeconds(marks.recurrences ?? 0, CONFIG) * 1000);
 
     const summary = await runController(alarmEvent(world.alarms.scaleIn), contextWithBudget(900_000), deps);
 
@@ -239,5 +291,6 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
     expect(await storedIntent()).toBe('lambda');
     const health = await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: world.fargateTargetGroupArn }));
     expect(health.TargetHealthDescriptions).toEqual([]);
+    expect(await runningTasks(world, clients)).toEqual([]);
   });
 });

@@ -23,6 +23,8 @@ export const MARK_TAG_KEYS: Readonly<Record<MarkKey, string>> = {
   lastRestMs: 'hybrid-alb:last-rest',
   recurrences: 'hybrid-alb:recurrences',
   suspendedShare: 'hybrid-alb:suspended-share',
+  fargateBaselineMs: 'hybrid-alb:fargate-baseline',
+  learnedCapacityRpm: 'hybrid-alb:learned-capacity',
 };
 
 const MARK_KINDS: Readonly<Record<MarkKey, MarkKind>> = {
@@ -38,6 +40,8 @@ const MARK_KINDS: Readonly<Record<MarkKey, MarkKind>> = {
   lastRestMs: 'integer',
   recurrences: 'integer',
   suspendedShare: 'integer',
+  fargateBaselineMs: 'integer',
+  learnedCapacityRpm: 'integer',
 };
 
 /** The longest ELBv2 tag value (Tag.Value in the ELBv2 API reference). */

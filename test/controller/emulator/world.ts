@@ -11,8 +11,13 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DescribeServicesCommand,
+  DescribeTasksCommand,
   ECSClient,
+  ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  Task,
 } from '@aws-sdk/client-ecs';
 import {
   CreateListenerCommand,
@@ -29,6 +34,16 @@ import { ControllerClients } from '../../../src/controller/runtime/aws-adapter';
 import { ControllerConfig } from '../../../src/controller/types';
 
 export const REGION = 'us-east-1';
+
+/** The listener's sign-in step. */
+export const OIDC = {
+  Issuer: 'https://idp.example.com',
+  AuthorizationEndpoint: 'https://idp.example.com/authorize',
+  TokenEndpoint: 'https://idp.example.com/token',
+  UserInfoEndpoint: 'https://idp.example.com/userinfo',
+  ClientId: 'web',
+  ClientSecret: 'written-once-at-deploy',
+};
 const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 /** SDK clients aimed at the emulator with dummy credentials, as `AWS_ENDPOINT_URL` would in the function. */
@@ -53,12 +68,15 @@ export interface World {
   readonly fargateTargetGroupArn: string;
   readonly cluster: string;
   readonly service: string;
+  readonly taskDefinition: string;
+  readonly network: { readonly subnetIds: string[]; readonly securityGroupId: string };
   readonly ruleName: string;
   readonly alarms: { readonly scaleOut: string; readonly scaleIn: string; readonly fargateError: string; readonly overload: string };
 }
 
 /** Creates VPC, load balancer, both target groups, the weighted listener, the ECS service and its scaling, alarms, rule and mode parameter. */
 export async function createWorld(endpoint: string, clients: ControllerClients, config: ControllerConfig): Promise<World> {
+  await keepTasksRunning(endpoint);
   const { vpcId, subnetIds, securityGroupId } = await createNetwork(endpoint);
 
   const loadBalancer = (await clients.elbv2.send(new CreateLoadBalancerCommand({
@@ -83,16 +101,22 @@ export async function createWorld(endpoint: string, clients: ControllerClients, 
     LoadBalancerArn: loadBalancer.LoadBalancerArn,
     Protocol: 'HTTP',
     Port: 80,
-    DefaultActions: [{
-      Type: 'forward',
-      ForwardConfig: {
-        TargetGroups: [
-          { TargetGroupArn: lambdaTargetGroupArn, Weight: 100 },
-          { TargetGroupArn: fargateTargetGroupArn, Weight: 0 },
-        ],
-        TargetGroupStickinessConfig: { Enabled: false },
+    // A user's sign-in step before the forward, and group stickiness: the controller must keep both. AWS takes an
+    // authenticate action on HTTPS listeners only; moto does not check.
+    DefaultActions: [
+      { Type: 'authenticate-oidc', Order: 1, AuthenticateOidcConfig: OIDC },
+      {
+        Type: 'forward',
+        Order: 2,
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: lambdaTargetGroupArn, Weight: 100 },
+            { TargetGroupArn: fargateTargetGroupArn, Weight: 0 },
+          ],
+          TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 600 },
+        },
       },
-    }],
+    ],
   }))).Listeners![0].ListenerArn!;
 
   const cluster = 'web-cluster';
@@ -104,7 +128,8 @@ export async function createWorld(endpoint: string, clients: ControllerClients, 
     networkMode: 'awsvpc',
     cpu: '256',
     memory: '512',
-    containerDefinitions: [{ name: 'web', image: 'public.ecr.aws/nginx/nginx:latest', portMappings: [{ containerPort: 8080 }] }],
+    // moto's RunTask sums container-level memory (a TypeError without it); ECS accepts it on Fargate too.
+    containerDefinitions: [{ name: 'web', image: 'public.ecr.aws/nginx/nginx:latest', memory: 512, portMappings: [{ containerPort: 8080 }] }],
   }))).taskDefinition!.taskDefinitionArn!;
   await clients.ecs.send(new CreateServiceCommand({
     cluster,
@@ -150,6 +175,8 @@ export async function createWorld(endpoint: string, clients: ControllerClients, 
     fargateTargetGroupArn,
     cluster,
     service,
+    taskDefinition,
+    network: { subnetIds, securityGroupId },
     ruleName,
     alarms,
     variables: {
@@ -157,6 +184,9 @@ export async function createWorld(endpoint: string, clients: ControllerClients, 
       LOAD_BALANCER_FULL_NAME: loadBalancerDimension,
       LAMBDA_TARGET_GROUP_ARN: lambdaTargetGroupArn,
       FARGATE_TARGET_GROUP_ARN: fargateTargetGroupArn,
+      // As the construct sets them: targetGroupFullName, the CloudWatch TargetGroup dimension.
+      LAMBDA_TARGET_GROUP_FULL_NAME: targetGroupFullName(lambdaTargetGroupArn),
+      FARGATE_TARGET_GROUP_FULL_NAME: targetGroupFullName(fargateTargetGroupArn),
       CLUSTER_NAME: cluster,
       SERVICE_NAME: service,
       SCALE_OUT_ALARM_NAME: alarms.scaleOut,
@@ -172,15 +202,36 @@ export async function createWorld(endpoint: string, clients: ControllerClients, 
 }
 
 /**
- * Stands in for ECS starting and stopping tasks: moto keeps no tasks for a service, so the Fargate target group
- * gets one IP target per desired task, as ECS would register them. moto reports every registered IP target healthy.
+ * Stands in for the ECS service scheduler, which moto does not run: moto's services start no tasks and ListTasks
+ * ignores `serviceName`. Tasks are started with RunTask (moto gives each an ENI attachment with a private IPv4
+ * address, as Fargate does) until the desired count runs, the extra ones stopped, and the target group made to hold
+ * exactly the running tasks' addresses, as ECS registers and deregisters them. moto reports every registered IP target
+ * healthy. Returns the running tasks.
  */
-export async function syncTargetsWithDesiredCount(world: World, clients: ControllerClients): Promise<number> {
+export async function actAsEcs(world: World, clients: ControllerClients): Promise<Task[]> {
   const service = (await clients.ecs.send(new DescribeServicesCommand({ cluster: world.cluster, services: [world.service] }))).services![0];
   const desired = service.desiredCount ?? 0;
+  let running = await runningTasks(world, clients);
+  if (running.length < desired) {
+    await clients.ecs.send(new RunTaskCommand({
+      cluster: world.cluster,
+      taskDefinition: world.taskDefinition,
+      count: desired - running.length,
+      launchType: 'FARGATE',
+      group: `service:${world.service}`,
+      networkConfiguration: {
+        awsvpcConfiguration: { subnets: world.network.subnetIds, securityGroups: [world.network.securityGroupId], assignPublicIp: 'DISABLED' },
+      },
+    }));
+  }
+  for (const task of running.slice(desired)) {
+    await clients.ecs.send(new StopTaskCommand({ cluster: world.cluster, task: task.taskArn, reason: 'Scaling activity initiated by (emulator)' }));
+  }
+  running = await runningTasks(world, clients);
+
   const health = await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: world.fargateTargetGroupArn }));
   const registered = new Set((health.TargetHealthDescriptions ?? []).map((d) => d.Target!.Id!));
-  const wanted = Array.from({ length: desired }, (_, i) => `10.0.0.${10 + i}`);
+  const wanted = running.map(privateAddress);
   const toRegister = wanted.filter((ip) => !registered.has(ip));
   const toDeregister = [...registered].filter((ip) => !wanted.includes(ip));
   if (toRegister.length > 0) {
@@ -195,17 +246,57 @@ export async function syncTargetsWithDesiredCount(world: World, clients: Control
       Targets: toDeregister.map((Id) => ({ Id, Port: 8080 })),
     }));
   }
-  return desired;
+  return running;
+}
+
+/** The tasks ECS means to keep running, described. */
+export async function runningTasks(world: World, clients: ControllerClients): Promise<Task[]> {
+  const taskArns = (await clients.ecs.send(new ListTasksCommand({ cluster: world.cluster, desiredStatus: 'RUNNING' }))).taskArns ?? [];
+  if (taskArns.length === 0) {
+    return [];
+  }
+  return (await clients.ecs.send(new DescribeTasksCommand({ cluster: world.cluster, tasks: taskArns }))).tasks ?? [];
+}
+
+/** The private IPv4 address of a task's ENI, its target Id in the IP target group. */
+export function privateAddress(task: Task): string {
+  const detail = task.attachments?.flatMap((a) => a.details ?? []).find((d) => d.name === 'privateIPv4Address');
+  if (!detail?.value) {
+    throw new Error(`Task ${task.taskArn} has no privateIPv4Address attachment detail`);
+  }
+  return detail.value;
 }
 
 /**
- * A VPC with two subnets in two zones, which an application load balancer requires, and a security group
- * for the service (moto 5.2.5 fails CreateService with a network configuration that names none).
+ * moto moves a task one step along RUNNING -> DEACTIVATING -> ... -> STOPPED each time DescribeTasks returns it (its
+ * default "manual" progression, once per describe). Real tasks stay RUNNING until stopped: with this transition a
+ * task only leaves RUNNING through StopTask.
+ */
+async function keepTasksRunning(endpoint: string): Promise<void> {
+  const response = await fetch(`${endpoint}/moto-api/state-manager/set-transition`, {
+    method: 'POST',
+    body: JSON.stringify({ model_name: 'ecs::task', transition: { progression: 'manual', times: 1_000_000 } }),
+  });
+  if (!response.ok) {
+    throw new Error(`moto set-transition for ecs::task failed with ${response.status}: ${await response.text()}`);
+  }
+}
+
+/** `targetgroup/<name>/<id>` from a target group ARN, as CDK's targetGroupFullName. */
+function targetGroupFullName(arn: string): string {
+  return arn.split(':').pop()!;
+}
+
+/**
+ * A VPC with DNS hostnames and two subnets in two zones, which an application load balancer requires, and a security
+ * group for the service (moto 5.2.5 fails CreateService with a network configuration that names none).
  * `@aws-sdk/client-ec2` is not a dependency of this library, so the EC2 query API is called directly;
  * moto routes the request by the service named in the Authorization header's credential scope.
  */
 async function createNetwork(endpoint: string): Promise<{ vpcId: string; subnetIds: string[]; securityGroupId: string }> {
   const vpcId = firstMatch(await ec2(endpoint, 'CreateVpc', { CidrBlock: '10.0.0.0/16' }), /<vpcId>(vpc-[0-9a-f]+)<\/vpcId>/);
+  // As CDK's Vpc does; moto's RunTask also needs it (it names the task's ENI by its private DNS name).
+  await ec2(endpoint, 'ModifyVpcAttribute', { 'VpcId': vpcId, 'EnableDnsHostnames.Value': 'true' });
   const subnetIds: string[] = [];
   for (const [index, zone] of [`${REGION}a`, `${REGION}b`].entries()) {
     const response = await ec2(endpoint, 'CreateSubnet', { VpcId: vpcId, CidrBlock: `10.0.${index}.0/24`, AvailabilityZone: zone });
