@@ -7,10 +7,17 @@ import { ArrivalProcess, Trace } from '../../src/simulator/trace';
 // 5 quiet minutes, 30 at 40 requests/s (above the default scale-out threshold of 1,200 a minute), 10 quiet ones.
 const TRACE: Trace = { name: 'flash', rpsByMinute: [...Array(5).fill(2), ...Array(30).fill(40), ...Array(10).fill(2)], repeats: false };
 const TRACE_SECONDS = TRACE.rpsByMinute.length * 60;
+// Every task crashes at minute 15; the controller moves the traffic to Lambda within seconds, so the crash fails a few
+// requests sent to the dead task. Every task fails its health checks from minute 20 to 22: requests to them fail until
+// the load balancer counts them unhealthy, ECS deregisters them to replace them, and the requests the listener still
+// sends to Fargate find no target until the controller moves them to Lambda. Fargate answers half its requests with 5xx
+// from minute 26 to 28.
 const FAULTS = {
-  taskCrashes: [{ atMinute: 20, tasks: 'all' }],
+  taskCrashes: [{ atMinute: 15, tasks: 'all' }],
+  unhealthyTasks: [{ fromMinute: 20, toMinute: 22, tasks: 'all' }],
   fargateErrorRate: [{ fromMinute: 26, toMinute: 28, rate: 0.5 }],
 };
+const UNHEALTHY_S = FAULTS.unhealthyTasks[0].fromMinute * 60;
 const ZOOM = { fromMinute: 18, toMinute: 24 };
 const FAILURE_LABELS = {
   lambdaThrottled: 'Lambda throttled',
@@ -37,7 +44,16 @@ describe('the test run', () => {
     expect(hybrid.transitions).toHaveLength(1);
     expect(hybrid.transitions![0].fullShiftAtS).not.toBeNull();
     expect(FAILURE_CAUSES.filter((cause) => hybrid.failedByCause[cause] > 0)).toEqual(['noTarget', 'deadTarget', 'injectedError']);
+    expect(hybrid.failed).toBe(FAILURE_CAUSES.reduce((sum, cause) => sum + hybrid.failedByCause[cause], 0));
+    // Above a thousand, so that the counts in the titles show their thousands separator.
+    expect(hybrid.failed).toBeGreaterThan(1000);
     expect(run.strategies.lambdaOnly.failed).toBe(0);
+  });
+
+  test('fails requests to no target and to the failing tasks in the first minute of the unhealthy window', () => {
+    const { failedRps } = run.strategies.hybrid.timeline[UNHEALTHY_S / 60];
+    expect(failedRps.noTarget).toBeGreaterThan(0);
+    expect(failedRps.deadTarget).toBeGreaterThan(0);
   });
 });
 
@@ -70,20 +86,23 @@ describe('renderChart', () => {
       expect([cause, findAll(failed, (e) => hasClass(e, `failed-${cause}`)).length]).toEqual([cause, present ? 1 : 0]);
       expect([cause, textsOf(failed).includes(FAILURE_LABELS[cause])]).toEqual([cause, present]);
     }
-    expect(textsOf(failed)[0]).toBe('Failed requests per second, by cause (4,680 failed)');
+    expect(textsOf(failed)[0]).toBe(`Failed requests per second, by cause (${run.strategies.hybrid.failed.toLocaleString('en-US')} failed)`);
   });
 
-  test('draws each cause as high as its failures: the crash minute stacks no target under the crashed task', () => {
+  test('draws each cause as high as its failures: the unhealthy minute stacks no target under the failing tasks', () => {
     const failed = panelOf(parseXml(renderChart(run)), 'failed');
     const { x, y } = scales(failed, 0, TRACE_SECONDS);
-    const minute20 = run.strategies.hybrid.timeline[20].failedRps;
+    const unhealthy = run.strategies.hybrid.timeline[UNHEALTHY_S / 60].failedRps;
     const noTarget = pathVertices(findAll(failed, (e) => hasClass(e, 'failed-noTarget'))[0]);
     const deadTarget = pathVertices(findAll(failed, (e) => hasClass(e, 'failed-deadTarget'))[0]);
-    expect(noTarget).toContainEqual(near([x(1200), y(minute20.noTarget)]));
-    expect(deadTarget).toContainEqual(near([x(1260), y(minute20.noTarget + minute20.deadTarget)]));
-    // Nothing failed outside the crash minute and the error window.
-    expect(Math.min(...noTarget.map(([px]) => px))).toBeCloseTo(x(1200), 0);
-    expect(Math.max(...noTarget.map(([px]) => px))).toBeCloseTo(x(1260), 0);
+    expect(noTarget).toContainEqual(near([x(UNHEALTHY_S), y(unhealthy.noTarget)]));
+    expect(deadTarget).toContainEqual(near([x(UNHEALTHY_S + 60), y(unhealthy.noTarget + unhealthy.deadTarget)]));
+    // Each cause spans exactly the minutes in which it failed requests.
+    for (const [cause, vertices] of [['noTarget', noTarget], ['deadTarget', deadTarget]] as const) {
+      const minutes = run.strategies.hybrid.timeline.filter((sample) => sample.failedRps[cause] > 0).map((sample) => sample.at);
+      expect([cause, Math.min(...vertices.map(([px]) => px))]).toEqual([cause, near(x(minutes[0] * 60))]);
+      expect([cause, Math.max(...vertices.map(([px]) => px))]).toEqual([cause, near(x((minutes[minutes.length - 1] + 1) * 60))]);
+    }
   });
 
   test('draws the offered traffic dashed, on top of the per-side lines', () => {
@@ -94,14 +113,17 @@ describe('renderChart', () => {
     expect(textsOf(traffic)).toEqual(expect.arrayContaining(['to Lambda', 'to Fargate', 'served', 'offered']));
   });
 
-  test('draws the Fargate capacity against its traffic, down in the crash minute', () => {
+  test('draws the Fargate capacity against its traffic, down in the unhealthy minute', () => {
     const capacity = panelOf(parseXml(renderChart(run)), 'capacity');
     const { x, y } = scales(capacity, 0, TRACE_SECONDS);
     const edge = polylineVertices(findAll(capacity, (e) => hasClass(e, 'capacity-edge'))[0]);
-    const crashMinute = run.strategies.hybrid.timeline[20];
-    expect(crashMinute.fargateCapacityRps).toBeLessThan(crashMinute.fargateRps);
-    expect(edge).toContainEqual(near([x(1200), y(crashMinute.fargateCapacityRps)]));
-    expect(edge).toContainEqual(near([x(1260), y(crashMinute.fargateCapacityRps)]));
+    const before = run.strategies.hybrid.timeline[UNHEALTHY_S / 60 - 1];
+    const unhealthy = run.strategies.hybrid.timeline[UNHEALTHY_S / 60];
+    expect(unhealthy.fargateCapacityRps).toBeLessThan(unhealthy.fargateRps);
+    expect(before.fargateCapacityRps).toBeGreaterThan(before.fargateRps);
+    expect(edge).toContainEqual(near([x(UNHEALTHY_S), y(before.fargateCapacityRps)]));
+    expect(edge).toContainEqual(near([x(UNHEALTHY_S), y(unhealthy.fargateCapacityRps)]));
+    expect(edge).toContainEqual(near([x(UNHEALTHY_S + 60), y(unhealthy.fargateCapacityRps)]));
     expect(findAll(capacity, (e) => e.name === 'polyline' && hasClass(e, 'fargate'))).toHaveLength(1);
   });
 
@@ -117,16 +139,18 @@ describe('renderChart', () => {
     expect(textsOf(svg)).toEqual(expect.arrayContaining(['first Fargate weight', 'full shift to Fargate']));
   });
 
-  test('marks the crash with a labelled line and the error window with a labelled band', () => {
+  test('marks the crash with a labelled line and the unhealthy and error windows with labelled bands', () => {
     const svg = parseXml(renderChart(run));
     const labels = findAll(svg, (e) => hasClass(e, 'fault-label')).map(textOf);
-    expect(labels).toEqual(['crash: all tasks', 'Fargate 5xx: 50 %']);
+    expect(labels).toEqual(['crash: all tasks', 'unhealthy: all tasks', 'Fargate 5xx: 50 %']);
     const failed = panelOf(svg, 'failed');
     const { x } = scales(failed, 0, TRACE_SECONDS);
-    expect(findAll(failed, (e) => hasClass(e, 'marker') && hasClass(e, 'fault')).map((line) => Number(line.attributes.x1))).toEqual([near(x(1200))]);
+    expect(findAll(failed, (e) => hasClass(e, 'marker') && hasClass(e, 'fault')).map((line) => Number(line.attributes.x1))).toEqual([near(x(15 * 60))]);
     const band = findAll(failed, (e) => hasClass(e, 'fault-window'));
-    expect(band.map((rect) => [Number(rect.attributes.x), Number(rect.attributes.width)]))
-      .toEqual([[near(x(26 * 60)), near(x(28 * 60) - x(26 * 60))]]);
+    expect(band.map((rect) => [Number(rect.attributes.x), Number(rect.attributes.width)])).toEqual([
+      [near(x(20 * 60)), near(x(22 * 60) - x(20 * 60))],
+      [near(x(26 * 60)), near(x(28 * 60) - x(26 * 60))],
+    ]);
   });
 
   test('keeps a bad minute at its height when a long trace is drawn a few minutes per point', () => {
@@ -168,15 +192,17 @@ describe('renderChart zoomed', () => {
     offered.forEach(([px], i) => expect(px).toBeCloseTo(x(18 * 60 + Math.ceil(i / 2)), 0));
   });
 
-  test('shows the served traffic falling to 0 at the crash second and back when a task is healthy again', () => {
+  test('shows the served traffic falling to 0 when the tasks turn unhealthy and back when the controller moves it to Lambda', () => {
     const traffic = panelOf(parseXml(renderChart(run, ZOOM)), 'traffic');
     const { x, y } = scales(traffic, 18 * 60, 24 * 60);
     const detail = run.strategies.hybrid.detail!;
-    const recovered = detail.find((sample) => sample.at > 1200 && sample.servedRps > 0)!;
-    expect(recovered.at).toBeGreaterThan(1210);
+    const recovered = detail.find((sample) => sample.at > UNHEALTHY_S && sample.servedRps > 0)!;
+    // Several seconds down, so that the step down and the step up are drawn apart.
+    expect(recovered.at).toBeGreaterThan(UNHEALTHY_S + 5);
+    expect([recovered.fargateWeight, recovered.lambdaRps]).toEqual([0, recovered.servedRps]);
     const served = polylineVertices(findAll(traffic, (e) => hasClass(e, 'served'))[0]);
     const servedIn = (second: number) => stepValueAt(served, x(second + 0.5));
-    expect([servedIn(1080), servedIn(1199), servedIn(1200), servedIn(recovered.at - 1), servedIn(recovered.at)])
+    expect([servedIn(1080), servedIn(UNHEALTHY_S - 1), servedIn(UNHEALTHY_S), servedIn(recovered.at - 1), servedIn(recovered.at)])
       .toEqual([near(y(40)), near(y(40)), near(y(0)), near(y(0)), near(y(recovered.servedRps))]);
     expect(served[0]).toEqual(near([x(18 * 60), y(40)]));
     expect(served[served.length - 1]).toEqual(near([x(24 * 60), y(40)]));
@@ -189,7 +215,8 @@ describe('renderChart zoomed', () => {
     expect(textsOf(panelOf(svg, 'failed'))[0]).toBe(`Failed requests per second, by cause (${inWindow.toLocaleString('en-US')} failed in this window)`);
     expect(findAll(svg, (e) => hasClass(e, 'failed-injectedError'))).toHaveLength(0);
     expect(findAll(svg, (e) => hasClass(e, 'firstWeight') || hasClass(e, 'fullShift'))).toHaveLength(0);
-    expect(findAll(svg, (e) => hasClass(e, 'fault-label')).map(textOf)).toEqual(['crash: all tasks']);
+    expect(findAll(svg, (e) => hasClass(e, 'marker') && hasClass(e, 'fault'))).toHaveLength(0);
+    expect(findAll(svg, (e) => hasClass(e, 'fault-label')).map(textOf)).toEqual(['unhealthy: all tasks']);
   });
 
   test('needs the per-second samples of its window', () => {
@@ -205,7 +232,7 @@ describe('renderComparison', () => {
     const panels = findAll(svg, (e) => hasClass(e, 'strategy'));
     expect(panels.map((panel) => panel.attributes.class)).toEqual(['strategy lambdaOnly', 'strategy fargateOnly', 'strategy hybrid', 'strategy oracle']);
     const cost = (name: 'hybrid' | 'oracle') => monthlyCost(run.strategies[name]!.usage, run.settings).monthlyCostUsd.toFixed(2);
-    expect(textsOf(panels[2])[0]).toBe(`Hybrid: 4,680 failed, $${cost('hybrid')}/month`);
+    expect(textsOf(panels[2])[0]).toBe(`Hybrid: ${run.strategies.hybrid.failed.toLocaleString('en-US')} failed, $${cost('hybrid')}/month`);
     expect(textsOf(panels[3])[0]).toBe(`Oracle (plan made in hindsight): ${run.strategies.oracle!.failed} failed, $${cost('oracle')}/month`);
   });
 
