@@ -77,12 +77,13 @@ function imageDirectory(): { dir: string; cleanup: () => void } {
 
 /**
  * The default HybridAlbService may bill, at idle, only for its load balancer, that load balancer's
- * public IPv4 addresses and its alarms. Anything else (a NAT gateway, a running task, provisioned
+ * public IPv4 addresses, its alarms and the controller's heartbeat. Anything else (a NAT gateway, a running task, provisioned
  * concurrency, an endpoint, a resource the model cannot price) is a regression.
  */
 function unexpectedIdleItems(report: IdleCostReport, loadBalancerIds: string[]): IdleCostItem[] {
   const alarmKinds: string[] = [
     IdleCostKind.ALARM_METRICS, IdleCostKind.HIGH_RESOLUTION_ALARM_METRICS, IdleCostKind.COMPOSITE_ALARMS, IdleCostKind.TARGET_TRACKING_ALARMS,
+    IdleCostKind.SCHEDULED_INVOCATIONS,
   ];
   return report.items.filter(i => {
     if (alarmKinds.includes(i.kind)) return false;
@@ -141,7 +142,7 @@ function run(imageDir: string): void {
     .map(([id]) => id);
   const unexpected = unexpectedIdleItems(hybridReport, loadBalancerIds);
   if (unexpected.length === 0) {
-    console.log(`${HYBRID.name} default idle items: OK (only the load balancer, its public IPv4 addresses and alarms)`);
+    console.log(`${HYBRID.name} default idle items: OK (only the load balancer, its public IPv4 addresses, alarms and the heartbeat)`);
   } else {
     for (const i of unexpected) {
       console.log(`UNEXPECTED: ${HYBRID.name} default bills ${i.kind} ${i.logicalId ?? ''} x${i.quantity} at idle ($${i.monthlyUsd.toFixed(2)}/month): ${i.note}`);

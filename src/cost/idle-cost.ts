@@ -65,6 +65,8 @@ export const IdleCostKind = {
   HIGH_RESOLUTION_ALARM_METRICS: 'cloudwatch-high-resolution-alarm-metrics',
   COMPOSITE_ALARMS: 'cloudwatch-composite-alarms',
   TARGET_TRACKING_ALARMS: 'target-tracking-alarms',
+  /** An always-enabled schedule invoking a function of the template (the controller's heartbeat). */
+  SCHEDULED_INVOCATIONS: 'scheduled-lambda-invocations',
   /** Bills while idle, but this model has no price for it: shown so that it is not silently missed. */
   UNPRICED: 'unpriced',
 } as const;
@@ -142,6 +144,7 @@ function itemsFor(logicalId: string, resource: CfnResource, resources: Resources
       case 'AWS::Lambda::Alias':
       case 'AWS::Lambda::Version': return provisionedConcurrencyItems(logicalId, resource, resources, prices);
       case 'AWS::AutoScaling::AutoScalingGroup': return autoScalingGroupItems(logicalId, props);
+      case 'AWS::Events::Rule': return scheduledInvocationItems(logicalId, props, resources, prices);
       default: return UNPRICED_IDLE_TYPES.has(resource.Type) ? [unpriced(logicalId, resource.Type)] : [];
     }
   })();
@@ -304,6 +307,46 @@ function provisionedConcurrencyItems(logicalId: string, resource: CfnResource, r
   return [item(IdleCostKind.LAMBDA_PROVISIONED_CONCURRENCY, logicalId, executions,
     (memoryMb / 1024) * rates.provisionedGbSecondUsd * SECONDS_PER_MONTH,
     `${resource.Type} provisioned concurrency; ${where} ${memoryMb} MB ${arm ? 'arm64' : 'x86_64'} per environment`)];
+}
+
+/** Seconds one scheduled invocation is assumed to run (the controller's decision at rest takes about one). */
+const SCHEDULED_INVOCATION_SECONDS = 1;
+
+/**
+ * An enabled `rate(...)` schedule that invokes a function of this template bills its invocations even with no
+ * traffic: requests plus duration at the function's memory, for an assumed second each.
+ */
+function scheduledInvocationItems(logicalId: string, props: any, resources: Resources, prices: Prices): IdleCostItem[] {
+  const perMonth = invocationsPerMonth(props.ScheduleExpression);
+  if (perMonth === undefined || (props.State !== undefined && props.State !== 'ENABLED')) {
+    return [];
+  }
+  const targets: unknown[] = Array.isArray(props.Targets) ? props.Targets : [];
+  return targets.flatMap((target) => {
+    const functionId = referencedLogicalId((target as { Arn?: unknown }).Arn);
+    const fn = functionId ? resources[functionId] : undefined;
+    if (!fn || fn.Type !== 'AWS::Lambda::Function') {
+      return [];
+    }
+    const memoryGb = (numberOf(fn.Properties?.MemorySize) ?? 128) / 1024;
+    const rates = fn.Properties?.Architectures?.[0] === 'arm64' ? prices.lambda.arm64 : prices.lambda.x86;
+    const perInvocation = prices.lambda.requestsPerMillionUsd / 1e6 + memoryGb * SCHEDULED_INVOCATION_SECONDS * rates.gbSecondUsd;
+    return [item(IdleCostKind.SCHEDULED_INVOCATIONS, logicalId, Math.round(perMonth), perInvocation,
+      `${props.ScheduleExpression} invokes ${functionId} (${round(memoryGb * 1024)} MB, ${SCHEDULED_INVOCATION_SECONDS} s assumed each); before Lambda's free tier`)];
+  });
+}
+
+function invocationsPerMonth(expression: unknown): number | undefined {
+  const match = typeof expression === 'string' ? /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression) : null;
+  if (!match) {
+    return undefined;
+  }
+  const minutes = Number(match[1]) * (match[2].startsWith('minute') ? 1 : match[2].startsWith('hour') ? 60 : 1440);
+  return (HOURS_PER_MONTH * 60) / minutes;
+}
+
+function round(value: number): number {
+  return Math.round(value);
 }
 
 function autoScalingGroupItems(logicalId: string, props: any): IdleCostItem[] {

@@ -280,6 +280,20 @@ describe('estimateIdleCost', () => {
     expect(report).toEqual({ monthlyUsd: 0, items: [] });
   });
 
+  test('an enabled rate schedule invoking a function of the template bills its invocations; a disabled one does not', () => {
+    const fn = { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } };
+    const rule = (state: string, expression: string) => ({
+      Type: 'AWS::Events::Rule',
+      Properties: { State: state, ScheduleExpression: expression, Targets: [{ Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] }, Id: 'T' }] },
+    });
+    const report = estimateIdleCost(template({ Fn: fn, Beat: rule('ENABLED', 'rate(15 minutes)'), Off: rule('DISABLED', 'rate(1 minute)') }), PRICES);
+    const beat = only(report.items, IdleCostKind.SCHEDULED_INVOCATIONS);
+    // 730 h x 4 an hour = 2,920 invocations of 1 s at 0.25 GB: $0.20 per million + 0.25 GB-s x $0.00002 each.
+    expect(beat.quantity).toBe(2920);
+    expect(beat.monthlyUsd).toBeCloseTo(2920 * (0.2 / 1e6 + 0.25 * 0.00002), 9); // 0.0152
+    expect(report.items.filter((i) => i.kind === IdleCostKind.SCHEDULED_INVOCATIONS)).toHaveLength(1);
+  });
+
   test('alarms bill per metric, high resolution alarms at their own rate, composite alarms per alarm', () => {
     const metricStat = (period: number) => ({ MetricStat: { Metric: { MetricName: 'M', Namespace: 'N' }, Period: period, Stat: 'Sum' } });
     const report = estimateIdleCost(template({
