@@ -1,4 +1,4 @@
-import { ArnFormat, CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Duration, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { ControllerFunction } from './controller/controller-function';
 import {
   CONTROLLER_DEFAULTS,
+  OVERLOAD_ALARM,
   SCALING_DEFAULTS,
   SCALING_RANGES,
   defaultTaskCapacity,
@@ -306,21 +307,31 @@ export class TrafficController extends Construct {
       // The load balancer publishes no datapoint for a minute without requests: that is low load.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    const minute = { period: Duration.minutes(1), statistic: 'Sum' };
     this.fargateErrorAlarm = new cloudwatch.Alarm(this, 'FargateErrorAlarm', {
-      alarmDescription: 'Fargate targets return 5xx: hold the shift',
-      metric: props.fargateTargetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: Duration.minutes(1), statistic: 'Sum' }),
+      alarmDescription: 'Fargate targets answer 5xx or refuse connections: wake the controller to compare the sides',
+      // Target 5xx and connection errors: a dead or refusing task is a Fargate error as much as a 5xx answer.
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(errors5xx, 0) + FILL(connectionErrors, 0)',
+        usingMetrics: {
+          errors5xx: props.fargateTargetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, minute),
+          connectionErrors: props.fargateTargetGroup.metrics.custom('TargetConnectionErrorCount', minute),
+        },
+        label: 'Fargate target 5xx and connection errors',
+        period: Duration.minutes(1),
+      }),
       threshold: thresholds.fargateErrorsPerMinute,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.overloadAlarm = new cloudwatch.Alarm(this, 'OverloadAlarm', {
-      alarmDescription: 'Fargate tasks above their request target (overflow to Lambda at maxTasks)',
+      alarmDescription: 'Fargate tasks near what they can carry: wake the controller to cap Fargate\'s share (overflow to Lambda)',
       metric: props.fargateTargetGroup.metrics.requestCountPerTarget({ period: Duration.minutes(1), statistic: 'Sum' }),
-      threshold: Math.ceil(props.requestsPerTaskPerMinute * 1.2),
+      threshold: Math.ceil(config.taskCapacityRequestsPerMinute * OVERLOAD_ALARM.capacityShare),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
+      evaluationPeriods: OVERLOAD_ALARM.periods,
+      datapointsToAlarm: OVERLOAD_ALARM.periods,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     const alarms = [this.scaleOutAlarm, this.scaleInAlarm, this.fargateErrorAlarm, this.overloadAlarm];
@@ -494,18 +505,14 @@ export class TrafficController extends Construct {
       actions: ['application-autoscaling:DescribeScalableTargets'],
       resources: ['*'],
     }));
-    // Application Auto Scaling checks that the caller of RegisterScalableTarget could manage the target's alarms
-    // itself: scoped to the alarms target tracking creates for this service (TargetTracking-service/<cluster>/<service>-...).
-    const targetTrackingAlarms = stack.formatArn({
-      service: 'cloudwatch',
-      resource: 'alarm',
-      resourceName: `TargetTracking-service/${clusterName}/${props.service.serviceName}-*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    // Application Auto Scaling checks that the caller of RegisterScalableTarget could manage alarms itself, by calling
+    // PutMetricAlarm and DeleteAlarms with no parameters and DescribeAlarms with at most one record: no alarm name to
+    // match an ARN pattern, so these need Resource '*' (AWS's own policy for ECS service auto scaling grants them so).
+    // The controller itself never calls PutMetricAlarm or DeleteAlarms.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ScalingPolicyAlarms',
       actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
-      resources: [targetTrackingAlarms],
+      resources: ['*'],
     }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReadAlarms',
@@ -534,16 +541,14 @@ export class TrafficController extends Construct {
       })],
     });
     acknowledgeRule(role, 'AwsSolutions-IAM5[Resource::*]',
-      'Describe calls of Elastic Load Balancing and CloudWatch GetMetricData take no resource scoping; ecs:ListTasks is '
+      'Describe calls of Elastic Load Balancing and CloudWatch GetMetricData take no resource scoping; Application Auto '
+      + 'Scaling\'s permission validation calls cloudwatch:PutMetricAlarm, DeleteAlarms and DescribeAlarms with no alarm '
+      + 'name, so they need \'*\' (the controller never calls the first two); ecs:ListTasks is '
       + 'limited to this cluster by its ecs:cluster condition; Application Auto Scaling\'s scalable target ARN holds an ID '
       + 'the template cannot know, so RegisterScalableTarget is limited by its service-namespace (ecs) and '
       + 'scalable-dimension (ecs:service:DesiredCount) conditions and DescribeScalableTargets is read-only.');
     acknowledgeWildcardResource(role, clusterTasks,
       'ecs:DescribeTasks (read-only) on the tasks of this service\'s cluster: task IDs are assigned at run time.');
-    acknowledgeWildcardResource(role, targetTrackingAlarms,
-      'The alarms Application Auto Scaling creates for this service\'s target tracking policy, named '
-      + 'TargetTracking-service/<cluster>/<service>-AlarmHigh|AlarmLow-<uuid>: their suffix is assigned at creation. '
-      + 'Application Auto Scaling checks these CloudWatch permissions of the caller of RegisterScalableTarget.');
   }
 }
 

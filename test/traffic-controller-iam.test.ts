@@ -64,11 +64,11 @@ describe('traffic controller permissions', () => {
     expect(statement.Condition).toBeUndefined();
   });
 
-  test('permission validation: the CloudWatch alarm actions, on this service\'s target tracking alarms only', () => {
+  test('permission validation: the CloudWatch alarm actions on \'*\', since Application Auto Scaling probes them with no alarm name', () => {
     const statement = grantOf(statements, 'cloudwatch:PutMetricAlarm');
+    expect(statement.Sid).toBe('ScalingPolicyAlarms');
     expect([].concat(statement.Action).sort()).toEqual(['cloudwatch:DeleteAlarms', 'cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm']);
-    expect(statement.Resource).toEqual(arnJoin('cloudwatch',
-      'alarm:TargetTracking-service/', { Ref: ref(built.service.cluster) }, '/', { 'Fn::GetAtt': [ref(built.service.service), 'Name'] }, '-*'));
+    expect(statement.Resource).toBe('*');
   });
 
   test('alarm states: DescribeAlarms on the four controller alarms', () => {
@@ -111,7 +111,10 @@ describe('traffic controller permissions', () => {
     const unconditioned = statements.filter(s => s.Resource === '*' && !s.Condition).flatMap(s => [].concat(s.Action)).sort();
     expect(unconditioned).toEqual([
       'application-autoscaling:DescribeScalableTargets',
+      'cloudwatch:DeleteAlarms',
+      'cloudwatch:DescribeAlarms',
       'cloudwatch:GetMetricData',
+      'cloudwatch:PutMetricAlarm',
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeTags',
       'elasticloadbalancing:DescribeTargetHealth',

@@ -60,15 +60,19 @@ describe('traffic controller', () => {
 
   test('Fargate error and overload alarms watch the Fargate target group', () => {
     const fargateGroup = { Name: 'TargetGroup', Value: { 'Fn::GetAtt': [ref(built.service.fargateTargetGroup), 'TargetGroupFullName'] } };
-    expect(resource(built, built.service.controller.fargateErrorAlarm).Properties).toMatchObject({
-      MetricName: 'HTTPCode_Target_5XX_Count',
-      Threshold: 10,
-      Dimensions: expect.arrayContaining([fargateGroup]),
-    });
+    const errors = resource(built, built.service.controller.fargateErrorAlarm).Properties;
+    expect(errors).toMatchObject({ Threshold: 10, EvaluationPeriods: 1 });
+    // Target 5xx and connection errors of the Fargate group, added.
+    const queries: any[] = errors.Metrics;
+    expect(queries.find((q) => q.Expression)?.Expression).toBe('FILL(errors5xx, 0) + FILL(connectionErrors, 0)');
+    const metricOf = (id: string) => queries.find((q) => q.Id === id)?.MetricStat?.Metric;
+    expect(metricOf('errors5xx')).toMatchObject({ MetricName: 'HTTPCode_Target_5XX_Count', Dimensions: expect.arrayContaining([fargateGroup]) });
+    expect(metricOf('connectionErrors')).toMatchObject({ MetricName: 'TargetConnectionErrorCount', Dimensions: expect.arrayContaining([fargateGroup]) });
+    // 0.9 x the per-task capacity (1.25 x the 3,000 target = 3,750), one period: it wakes the controller.
     expect(resource(built, built.service.controller.overloadAlarm).Properties).toMatchObject({
       MetricName: 'RequestCountPerTarget',
-      Threshold: 3600,
-      EvaluationPeriods: 2,
+      Threshold: 3375,
+      EvaluationPeriods: 1,
       Dimensions: expect.arrayContaining([fargateGroup]),
     });
     built.template.resourceCountIs('AWS::CloudWatch::Alarm', 4);

@@ -36,17 +36,24 @@ export function decide(observed: ObservedState, config: ControllerConfig): Decis
   const intentChoice = resolveIntent(observed, config, previous);
   const intent = intentChoice.intent;
   const allowed = allowedShare(observed, config);
-  const weight = intent === 'fargate'
+  const weight = intent === 'fargate' && !intentChoice.failback
     ? planShiftOut(observed, config, allowed)
-    : planShiftBack(observed, config, intent !== previous, intentChoice.failback !== undefined);
+    : capped(planShiftBack(observed, config, intent !== previous, intentChoice.failback !== undefined), allowed);
   const weightsChange = weight.fargate !== observed.fargateWeight || 100 - weight.fargate !== observed.lambdaWeight;
   const capacity = intent === 'fargate'
     ? planFargateCapacity(observed, config, weight.fargate >= 100)
     : planDrain(observed, config, weight.fargate, weightsChange);
   const marks = marksToWrite({
-    observed, config, intent, previous, weightAfter: weight.fargate, weightsChange,
-    startClock: !!weight.startClock || !!capacity.startClock, failback: intentChoice.failback ?? weight.failback,
-    suspend: weight.suspend, resume: weight.resume,
+    observed,
+    config,
+    intent,
+    previous,
+    weightAfter: weight.fargate,
+    weightsChange,
+    startClock: !!weight.startClock || !!capacity.startClock,
+    failback: intentChoice.failback ?? weight.failback,
+    suspend: weight.suspend,
+    resume: weight.resume,
   });
   // At rest: idle on Lambda, or settled on Fargate. Either way only an event (or the heartbeat) brings the next decision.
   const atRest = (intent === 'lambda' && isAtRest(observed) && !waitsForBackoff(observed, config))
@@ -57,14 +64,16 @@ export function decide(observed: ObservedState, config: ControllerConfig): Decis
     // First, so that whatever fails after it, the schedule is there to try again.
     actions.push({ kind: 'enableReconcile' });
   }
-  actions.push(...capacity.before);
-  if (marks) {
-    // Marks go before the weights: if only one of the two takes effect, the mark claims a change that did not
-    // happen (the next step merely waits longer) rather than a change going unrecorded (a drain starting early).
-    actions.push({ kind: 'setMarks', marks });
-  }
-  if (weightsChange) {
-    actions.push({ kind: 'setWeights', lambda: 100 - weight.fargate, fargate: weight.fargate });
+  const setWeights: Action[] = weightsChange ? [{ kind: 'setWeights', lambda: 100 - weight.fargate, fargate: weight.fargate }] : [];
+  const setMarks: Action[] = marks ? [{ kind: 'setMarks', marks }] : [];
+  // Marks go before the weights: if only one of the two takes effect, the mark claims a change that did not happen
+  // (the next step merely waits longer) rather than a change going unrecorded (a failback without its backoff).
+  if (weightsChange && weight.fargate < fargateShare(observed)) {
+    // Taking weight from Fargate is the safety move: it goes before any capacity raise, so a failing
+    // RegisterScalableTarget or UpdateService cannot keep traffic on a side that cannot carry it.
+    actions.push(...setMarks, ...setWeights, ...capacity.before);
+  } else {
+    actions.push(...capacity.before, ...setMarks, ...setWeights);
   }
   actions.push(...capacity.after);
   if (atRest) {
@@ -78,7 +87,7 @@ export function decide(observed: ObservedState, config: ControllerConfig): Decis
     actions,
     reason: sentence([intentChoice.why, weight.why, capacity.why]),
     needsReconcile: !atRest,
-    pollSoon: !atRest && (moving || (phase !== 'FARGATE' && !weight.waiting)),
+    pollSoon: !atRest && (moving || (phase !== 'FARGATE' && !weight.waiting && !(intent === 'lambda' && isAtRest(observed) && waitsForBackoff(observed, config)))),
   };
 }
 
@@ -99,14 +108,14 @@ export function keepsPolling(decision: Decision): boolean {
  */
 export function needsTraffic(observed: ObservedState): boolean {
   const alarmed = observed.scaleOutAlarm === 'ALARM' || observed.fargateErrorAlarm === 'ALARM' || observed.overloadAlarm === 'ALARM';
-  if (alarmed || observed.override === 'fargate') {
+  const share = fargateShare(observed);
+  if (alarmed || (observed.override === 'fargate' && share < 100)) {
     return true;
   }
-  const share = fargateShare(observed);
   if (previousIntent(observed) === 'lambda') {
-    return false;
+    return share > 0;
   }
-  return share < 100;
+  return share < 100 || changedRecently(observed);
 }
 
 /**
@@ -152,7 +161,9 @@ export function estimateDemand(traffic: TrafficMetrics | undefined, nowMs: numbe
   if (latest === undefined || !(latest > 0)) {
     return 0;
   }
-  const rise = Math.max(0, latest - (previous ?? 0));
+  // Without the minute before, the trend is unknown (not a rise from nothing: an idle minute with any request is a
+  // datapoint, so a missing one is usually not yet published).
+  const rise = previous === undefined ? 0 : Math.max(0, latest - previous);
   const endMs = (traffic!.latestMinuteStartMs ?? nowMs) + 60_000;
   const minutesAhead = clamp((nowMs - endMs) / 60_000, 0, MAX_EXTRAPOLATED_MINUTES);
   return latest + rise * minutesAhead;
@@ -205,8 +216,18 @@ export function fargateShare(observed: Pick<ObservedState, 'lambdaWeight' | 'far
  */
 export function allowedShare(observed: ObservedState, config: ControllerConfig): { share: number; why?: string } {
   const demand = estimateDemand(observed.traffic, observed.nowMs);
-  const capacity = observed.healthyTargets * taskCapacity(observed, config);
+  const learnedNow = fargateShare(observed) > 0 ? learnedMarks(observed, config).learnedCapacityRpm : undefined;
+  const perTask = learnedNow !== undefined && learnedNow > 0
+    ? Math.min(config.taskCapacityRequestsPerMinute, learnedNow)
+    : taskCapacity(observed, config);
+  const capacity = observed.healthyTargets * perTask;
   let share = demand > 0 ? floorTo(Math.min(100, (100 * capacity) / demand), config.weightGranularity) : 100;
+  const byProp = demand > 0
+    ? floorTo(Math.min(100, (100 * observed.healthyTargets * config.taskCapacityRequestsPerMinute) / demand), config.weightGranularity)
+    : 100;
+  if (share < config.weightGranularity && byProp >= config.weightGranularity) {
+    share = config.weightGranularity;
+  }
   let why = demand > 0 && share < 100
     ? `${plural(observed.healthyTargets, 'healthy task')} carry ${round(capacity)} of an estimated ${round(demand)} requests/min`
     : undefined;
@@ -217,7 +238,9 @@ export function allowedShare(observed: ObservedState, config: ControllerConfig):
     share = Math.min(share, Math.max(config.weightGranularity, floorTo(current / 2, config.weightGranularity)));
     why = overload.why;
   }
-  const ceiling = fargateCeiling(observed, config);
+  const ceiling = fargateCeiling({
+    overloadAlarm: observed.overloadAlarm, desiredCount: Math.max(observed.desiredCount, initialTaskCount(observed.requestsPerMinute, config)),
+  }, config);
   if (ceiling < share) {
     share = ceiling;
     why = `Fargate is overloaded at maxTasks (${config.maxTasks}) so Lambda keeps ${100 - ceiling} % as overflow`;
@@ -228,7 +251,7 @@ export function allowedShare(observed: ObservedState, config: ControllerConfig):
 /** Whether the newest published minute began at or after `sinceMs` (it shows what happened since). */
 function isFreshFor(observed: ObservedState, sinceMs: number | undefined): boolean {
   const latest = observed.traffic?.latestMinuteStartMs;
-  return sinceMs === undefined || (latest !== undefined && latest >= floorTo(sinceMs, 60_000));
+  return sinceMs === undefined || (latest !== undefined && latest >= sinceMs);
 }
 
 /** Requests per minute one healthy task is counted on for: the prop, or less once Fargate was seen to overload. */
@@ -280,7 +303,7 @@ export function isMateriallyWorse(traffic: TrafficMetrics | undefined, config: C
 
 /** The backoff after the n-th failback in a row: doubling from the reason's base, capped. */
 export function backoffSeconds(failbacks: number, reason: FailbackReason, config: ControllerConfig): number {
-  const base = reason === 'errors' ? config.errorBackoffSeconds : config.healthBackoffSeconds;
+  const base = reason === 'errors' ? Math.max(config.errorBackoffSeconds, config.healthBackoffSeconds) : config.healthBackoffSeconds;
   return Math.min(config.maxBackoffSeconds, base * 2 ** Math.max(0, Math.min(30, failbacks - 1)));
 }
 
@@ -334,7 +357,7 @@ function resolveIntent(observed: ObservedState, config: ControllerConfig, previo
   if (current > 0 && isMateriallyWorse(observed.traffic, config, observed.marks.shiftStartMs)) {
     const { fargate, lambda } = observed.traffic!;
     return {
-      intent: 'lambda',
+      intent: observed.override === 'fargate' ? 'fargate' : 'lambda',
       failback: 'errors',
       why: `Fargate failed ${fargate.errors} of ${fargate.requests} requests against Lambda's ${lambda.errors} of ${lambda.requests} `
         + 'so traffic goes back to Lambda at once',
@@ -378,15 +401,15 @@ function isPointlessScaleOut(observed: ObservedState, config: ControllerConfig):
  * returns after minFargateSeconds.
  */
 function resolveScaleIn(observed: ObservedState, config: ControllerConfig): IntentChoice {
-  const hold = holdSeconds(observed.marks.recurrences ?? 0, config);
+  const required = holdSeconds(observed.marks.recurrences ?? 0, config);
   const since = Math.max(observed.marks.intentSinceMs ?? observed.nowMs, observed.marks.lastHighLoadMs ?? -Infinity);
   const held = (observed.nowMs - since) / 1000;
-  if (held >= hold) {
-    return { intent: 'lambda', why: `scale-in alarm is ALARM after ${round(held)} s of the ${round(hold)} s hold so intent is lambda` };
+  if (held >= required) {
+    return { intent: 'lambda', why: `scale-in alarm is ALARM after ${round(held)} s of the ${round(required)} s hold so intent is lambda` };
   }
   return {
     intent: 'fargate',
-    why: `scale-in alarm is ALARM but Fargate has held only ${round(held)} of its ${round(hold)} s so intent stays fargate`,
+    why: `scale-in alarm is ALARM but Fargate has held only ${round(held)} of its ${round(required)} s so intent stays fargate`,
   };
 }
 
@@ -409,7 +432,8 @@ function planShiftOut(observed: ObservedState, config: ControllerConfig, allowed
     // The load balancer still sends a share of Fargate's requests to the stopped tasks until their checks fail, some
     // seconds from now: Lambda takes everything meanwhile. Not a failback: healthy tasks remain.
     return {
-      fargate: 0, suspend: current,
+      fargate: 0,
+      suspend: current,
       why: `${plural(observed.deadTargets!, 'stopped task')} still count as healthy for the load balancer so Lambda takes Fargate's ${current} % until their checks fail`,
     };
   }
@@ -440,12 +464,15 @@ function firstStep(observed: ObservedState, config: ControllerConfig, allowed: {
   if (observed.healthyTargets === 0) {
     return hold(0, 'Fargate weight 0 waits for a healthy running task');
   }
+  if ((observed.deadTargets ?? 0) > 0) {
+    return hold(0, `Fargate weight 0 waits for ${plural(observed.deadTargets!, 'stopped task')} to fail their checks`);
+  }
   const suspended = observed.marks.suspendedShare ?? 0;
   if (suspended > 0) {
-    if ((observed.deadTargets ?? 0) > 0) {
-      return hold(0, `Fargate weight 0 waits for ${plural(observed.deadTargets!, 'stopped task')} to fail their checks`);
-    }
     const restored = Math.min(suspended, allowed.share);
+    if (restored <= 0) {
+      return hold(0, `Fargate weight 0 holds: ${allowed.why ?? 'no capacity'}`);
+    }
     return { fargate: restored, resume: true, why: `the stopped tasks are out of the target group so Fargate weight goes back 0 -> ${restored}` };
   }
   const first = Math.min(config.shiftOutSteps[0], allowed.share);
@@ -466,6 +493,10 @@ function hasEvidence(observed: ObservedState, config: ControllerConfig, current:
   }
   const since = observed.marks.lastWeightChangeMs;
   const traffic = observed.traffic;
+  if (traffic !== undefined && (traffic.requestsPerMinute.length === 0 || (traffic.latestMinuteStartMs !== undefined
+    && since !== undefined && traffic.latestMinuteStartMs >= since && (traffic.requestsPerMinute[0] * current) / 100 < config.minErrors))) {
+    return true;
+  }
   if (since === undefined) {
     // The marks were lost (a redeploy can drop them): the current weight has been serving for an unknown time.
     return true;
@@ -506,6 +537,13 @@ function stepAfterPause(observed: ObservedState, current: number, next: number, 
     return hold(current, `Fargate weight ${current} waits for the ${pauseSeconds} s pause (${round(elapsed)} s elapsed) before going to ${next}`);
   }
   return { fargate: next, why: `Fargate weight goes ${current} -> ${next} after the ${pauseSeconds} s pause` };
+}
+
+/** A shift back never leaves Fargate more than its healthy tasks carry either. */
+function capped(plan: WeightPlan, allowed: { share: number; why?: string }): WeightPlan {
+  return plan.fargate > allowed.share
+    ? { fargate: allowed.share, why: `${allowed.why ?? 'Fargate may take less now'} so Fargate weight goes to ${allowed.share}` }
+    : plan;
 }
 
 function hold(fargate: number, why: string): WeightPlan {
@@ -612,7 +650,7 @@ function marksToWrite(input: MarkInput): Marks | undefined {
   if (weightsChange || input.startClock) {
     marks.lastWeightChangeMs = now;
   }
-  if (weightsChange && fargateShare(observed) === 0 && weightAfter > 0 && !input.resume) {
+  if (weightsChange && fargateShare(observed) === 0 && weightAfter > 0) {
     marks.shiftStartMs = now;
   } else {
     Object.assign(marks, learnedMarks(observed, config));
@@ -622,7 +660,9 @@ function marksToWrite(input: MarkInput): Marks | undefined {
   // a calm minute.
   if (marks.intent === 'fargate' && stored.intent === 'lambda') {
     const lambda = observed.traffic?.lambda;
-    const reference = lambda && lambda.requests >= MIN_REQUESTS_FOR_RATES && (lambda.responseTimeMs ?? 0) > 0 ? Math.round(lambda.responseTimeMs!) : 0;
+    const reference = lambda && lambda.requests >= MIN_REQUESTS_FOR_RATES && (lambda.responseTimeMs ?? 0) > 0
+      ? Math.round(lambda.responseTimeMs!)
+      : 0;
     if (reference > 0 || (stored.fargateBaselineMs ?? 0) > 0) {
       marks.fargateBaselineMs = reference;
     }
@@ -639,10 +679,11 @@ function marksToWrite(input: MarkInput): Marks | undefined {
   }
   if (failback) {
     const failbacks = (stored.failbacks ?? 0) + 1;
+    const reason = (stored.failbacks ?? 0) > 0 && stored.failbackReason === 'errors' ? 'errors' : failback;
     marks.failbacks = failbacks;
-    marks.failbackReason = failback;
-    marks.shiftAllowedAtMs = now + backoffSeconds(failbacks, failback, config) * 1000;
-    if (failback === 'errors' && observed.taskDefinition !== undefined) {
+    marks.failbackReason = reason;
+    marks.shiftAllowedAtMs = now + backoffSeconds(failbacks, reason, config) * 1000;
+    if (reason === 'errors' && observed.taskDefinition !== undefined) {
       marks.failbackTaskDefinition = observed.taskDefinition;
     }
   }
@@ -667,14 +708,21 @@ function learnedMarks(observed: ObservedState, config: ControllerConfig): Marks 
     return {};
   }
   const learned = observed.marks.learnedCapacityRpm ?? 0;
+  const minute = traffic!.latestMinuteStartMs!;
+  const newMinute = observed.marks.learnedFromMinuteMs === undefined || minute > observed.marks.learnedFromMinuteMs;
   const overload = overloadOf(observed, config);
   if (overload) {
-    return learned > 0 ? {} : { learnedCapacityRpm: Math.max(1, Math.floor(overload.carriedPerTask * LEARNED_CAPACITY_MARGIN)) };
+    const lowered = Math.max(1, Math.floor(overload.carriedPerTask * LEARNED_CAPACITY_MARGIN));
+    return learned > 0 && learned <= lowered ? {} : { learnedCapacityRpm: lowered, learnedFromMinuteMs: minute };
   }
   const marks: { -readonly [K in keyof Marks]: Marks[K] } = {};
-  const carriedPerTask = fargate.requests / minutesInWindow(traffic!) / Math.max(1, observed.healthyTargets);
-  if (learned > 0 && learned < config.taskCapacityRequestsPerMinute && carriedPerTask >= learned * 0.9) {
-    marks.learnedCapacityRpm = Math.min(config.taskCapacityRequestsPerMinute, Math.ceil(learned * 1.1));
+  const demand = estimateDemand(traffic, observed.nowMs);
+  const atLearnedCap = demand > 0
+    && fargateShare(observed) >= floorTo(Math.min(100, (100 * observed.healthyTargets * learned) / demand), config.weightGranularity);
+  if (learned > 0 && learned < config.taskCapacityRequestsPerMinute && atLearnedCap && newMinute) {
+    const forNextStep = Math.ceil(((fargateShare(observed) + config.weightGranularity) * demand) / (100 * Math.max(1, observed.healthyTargets)));
+    marks.learnedCapacityRpm = Math.min(config.taskCapacityRequestsPerMinute, Math.max(Math.ceil(learned * 1.1), forNextStep));
+    marks.learnedFromMinuteMs = minute;
   }
   const baseline = observed.marks.fargateBaselineMs ?? 0;
   if (!isMateriallyWorse(traffic, config, observed.marks.shiftStartMs) && (baseline === 0 || fargate.responseTimeMs < baseline * 0.9)) {
@@ -684,7 +732,8 @@ function learnedMarks(observed: ObservedState, config: ControllerConfig): Marks 
 }
 
 function minutesInWindow(traffic: TrafficMetrics): number {
-  return traffic.windowStartMs !== undefined && traffic.latestMinuteStartMs !== undefined && traffic.windowStartMs < traffic.latestMinuteStartMs ? 2 : 1;
+  const { windowStartMs, latestMinuteStartMs } = traffic;
+  return windowStartMs !== undefined && latestMinuteStartMs !== undefined && windowStartMs < latestMinuteStartMs ? 2 : 1;
 }
 
 /**
@@ -702,8 +751,13 @@ function isAtRest(observed: ObservedState): boolean {
  */
 function isSettledOnFargate(observed: ObservedState, intent: Intent, previous: Intent, weightAfter: number, capacity: CapacityPlan): boolean {
   return intent === 'fargate' && previous === 'fargate' && weightAfter === 100 && fargateShare(observed) === 100
-    && capacity.before.length === 0 && capacity.after.length === 0 && observed.scaleInAlarm !== 'ALARM'
-    && observed.healthyTargets > 0 && !inBackoff(observed);
+    && capacity.before.length === 0 && capacity.after.length === 0 && (observed.scaleInAlarm !== 'ALARM' || observed.override === 'fargate')
+    && observed.healthyTargets > 0 && !inBackoff(observed) && !changedRecently(observed);
+}
+
+/** A published minute that shows the last weight change arrives within about five minutes. */
+function changedRecently(observed: ObservedState): boolean {
+  return observed.marks.lastWeightChangeMs !== undefined && observed.nowMs - observed.marks.lastWeightChangeMs < 300_000;
 }
 
 /** Load is high but a backoff holds Fargate off: the schedule must run so the shift starts when the backoff ends. */

@@ -65,6 +65,13 @@ export interface ApplyResult {
  */
 export const TRAFFIC_REUSE_MS = 20_000;
 
+/**
+ * Whole minutes before now that a metrics read covers. Datapoints arrive one to four minutes late, so a shorter window
+ * can hold a single published minute, which says nothing about the trend. GetMetricData bills per metric, not per
+ * datapoint: the longer window costs nothing.
+ */
+export const TRAFFIC_WINDOW_MINUTES = 8;
+
 /** Time kept in reserve after the last sleep so the following observe/apply finishes inside the timeout. */
 export const SAFETY_MARGIN_MS = 10_000;
 
@@ -84,7 +91,7 @@ export async function runController(
   for (;;) {
     const warnings: string[] = [];
     const startedMs = deps.now();
-    const observed = await deps.port.observe(startedMs, (message) => warnings.push(message));
+    const observed = await observeOrEnable(deps.port, startedMs, warnings);
     const decision = decide(observed, deps.config);
     const result = await applyInOrder(decision.actions, deps.port);
     decisions++;
@@ -122,6 +129,19 @@ export class ControllerActionError extends Error {
   constructor(readonly decision: Decision, readonly failed: NonNullable<ApplyResult['failed']>) {
     super(`Action ${failed.action.kind} failed (${failed.error}); the decision was: ${decision.reason}`);
     this.name = 'ControllerActionError';
+  }
+}
+
+/**
+ * Observes; when that fails, enables the schedule before the error ends the invocation (best effort), so a failing
+ * read is retried every minute and not only by Lambda's two retries or the heartbeat.
+ */
+async function observeOrEnable(port: ControllerPort, nowMs: number, warnings: string[]): Promise<ObservedState> {
+  try {
+    return await port.observe(nowMs, (message) => warnings.push(message));
+  } catch (e) {
+    await port.apply({ kind: 'enableReconcile' }).catch(() => undefined);
+    throw e;
   }
 }
 
@@ -208,9 +228,9 @@ function decisionLogLine(input: DecisionLogInput): Record<string, unknown> {
   };
 }
 
-/** Whether an action changes the listener, the service or the marks (not just the schedule's switch). */
+/** Whether an action changes the listener or the service (not the marks, not the schedule's switch). */
 function changesState(action: Action): boolean {
-  return action.kind !== 'enableReconcile' && action.kind !== 'disableReconcile';
+  return action.kind === 'setWeights' || action.kind === 'setDesiredCount' || action.kind === 'setMinCapacity';
 }
 
 /** The Embedded Metric Format part of a decision line: weights, counts and healthy targets as CloudWatch metrics. */

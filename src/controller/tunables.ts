@@ -44,6 +44,12 @@ export const SCALING_DEFAULTS = {
   heartbeatSeconds: 900,
 } as const;
 
+/**
+ * The overload alarm wakes the controller when Fargate's requests per target near what a task can carry: this share of
+ * the per-task capacity, over one period (it only wakes the controller, which then reads the metrics itself).
+ */
+export const OVERLOAD_ALARM = { capacityShare: 0.9, periods: 1 } as const;
+
 /** Allowed ranges of the scaling settings that are not part of ControllerConfig. */
 export const SCALING_RANGES = {
   scaleOutRequestsPerMinute: { min: 1, max: 100_000_000 },
@@ -172,10 +178,10 @@ function isFiniteAtLeast(value: number, min: number): boolean {
 }
 
 function formatList(values: readonly number[]): string {
-  return Array.isArray(values) ? `[${values.join(', ')}]` : show(values);
+  return Array.isArray(values) ? `[${values.map(show).join(', ')}]` : show(values);
 }
 
 /** A value as JSON, so a string "512" or a stray newline is visible. */
 function show(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value) ?? String(value);
 }

@@ -54,6 +54,8 @@ export interface Marks {
   readonly fargateBaselineMs?: number;
   /** Requests per minute per task Fargate was seen to carry when it overloaded, less a margin (0: none). */
   readonly learnedCapacityRpm?: number;
+  /** Start of the published minute the learned capacity was last set from: each minute teaches once. */
+  readonly learnedFromMinuteMs?: number;
 }
 
 /** Why Fargate lost its weight. */
@@ -63,7 +65,7 @@ export type FailbackReason = 'health' | 'errors';
 export const MARK_KEYS = [
   'intent', 'intentSinceMs', 'lastWeightChangeMs', 'shiftStartMs', 'failbacks', 'shiftAllowedAtMs', 'failbackReason',
   'failbackTaskDefinition', 'lastHighLoadMs', 'lastRestMs', 'recurrences', 'suspendedShare', 'fargateBaselineMs',
-  'learnedCapacityRpm',
+  'learnedCapacityRpm', 'learnedFromMinuteMs',
 ] as const satisfies ReadonlyArray<keyof Marks>;
 
 /** Marks after a `setMarks`: AddTags writes only the marks it names; the others keep their stored value. */

@@ -499,7 +499,7 @@ describe('observe: traffic metrics', () => {
     expect(observed).toMatchObject({ lambdaWeight: 100, fargateWeight: 0, desiredCount: 0, requestsPerMinute: 0 });
   });
 
-  test('reads the load balancer and both target groups in one GetMetricData call over the last five whole minutes', async () => {
+  test('reads the load balancer and both target groups in one GetMetricData call over the last eight whole minutes', async () => {
     await observe(ENV, CLIENTS, NOW_MS, jest.fn());
     const calls = cloudwatch.commandCalls(GetMetricDataCommand);
     expect(calls).toHaveLength(1);
@@ -512,7 +512,7 @@ describe('observe: traffic metrics', () => {
       MetricStat: { Metric: { Namespace: 'AWS/ApplicationELB', MetricName, Dimensions }, Period: 60, Stat },
     });
     expect(calls[0].args[0].input).toEqual({
-      StartTime: minute(25),
+      StartTime: minute(22),
       EndTime: minute(30),
       ScanBy: 'TimestampDescending',
       MetricDataQueries: [

@@ -219,8 +219,9 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
 
     const summary = await runController(SCHEDULED, contextWithBudget(120_000), deps);
 
-    // Settled on Fargate the controller rests: events (alarms, task stops) and the heartbeat bring the next decision.
-    expect(summary).toMatchObject({ phase: 'FARGATE', intent: 'fargate', needsReconcile: false });
+    // On Fargate at 100 %, the schedule keeps running until a published minute can show the last weight change
+    // (about five minutes); only then does the controller rest until an event or the heartbeat.
+    expect(summary).toMatchObject({ phase: 'FARGATE', intent: 'fargate', needsReconcile: true });
     expect(JSON.parse(lines[0]).observed.healthyTargets).toBe(2);
     expect(fargateWeightsSet()).toEqual([10, 50, 100]);
     const stepTimes = lines
@@ -247,7 +248,8 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
     // The minimum goes back to minTasks once Fargate has all traffic; autoscaling owns the count from there.
     expect(await serviceCounts()).toEqual({ desired: 2, min: CONFIG.minTasks, max: CONFIG.maxTasks });
     expect(lines).toHaveLength(summary.decisions);
-    expect(await ruleState()).toBe('DISABLED');
+    // Still enabled: the schedule looks again until a published minute shows Fargate at its new weight.
+    expect(await ruleState()).toBe('ENABLED');
   });
 
   test('a task that stops while its target still reads healthy is not counted healthy, and Lambda covers for it until ECS replaces it', async () => {
@@ -265,7 +267,7 @@ describeWithEmulator('controller against the moto AWS emulator', () => {
 
     expect(fargateWeightsSet()).toEqual([0, 100]);
     expect(JSON.parse(lines[0]).reason).toMatch(/stopped task/);
-    expect(summary).toMatchObject({ phase: 'FARGATE', needsReconcile: false });
+    expect(summary).toMatchObject({ phase: 'FARGATE', needsReconcile: true });
     expect(await listenerWeights()).toEqual({ lambda: 0, fargate: 100 });
     const replaced = await runningTasks(world, clients);
     expect(replaced.map((task) => task.taskArn)).not.toContain(crashed.taskArn);

@@ -17,6 +17,7 @@ const EVERY_MARK: Required<Marks> = {
   suspendedShare: 50,
   fargateBaselineMs: 42,
   learnedCapacityRpm: 2400,
+  learnedFromMinuteMs: 1_700_000_040_000,
 };
 
 test('EVERY_MARK sets every mark key', () => {

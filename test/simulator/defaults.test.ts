@@ -17,13 +17,15 @@ describe('simulator defaults match the default HybridAlbService', () => {
   test.each([
     ['scaleOut', 'Sustained load'],
     ['scaleIn', 'Low load'],
-    ['fargateError', 'Fargate targets return 5xx'],
-    ['overload', 'Fargate tasks above their request target'],
+    ['fargateError', 'Fargate targets answer 5xx'],
+    ['overload', 'Fargate tasks near what they can carry'],
   ] as const)('the %s alarm', (name, description) => {
     const alarm = resources('AWS::CloudWatch::Alarm').find((a) => String(a.AlarmDescription).startsWith(description));
     const spec = controllerAlarmSpecs(settings.scaling, new MetricStore(0, 1, 0))[name];
+    // A metric-math alarm states the period on the metrics it adds rather than on the alarm.
+    const period = alarm.Period ?? alarm.Metrics?.find((m: any) => m.MetricStat)?.MetricStat.Period;
+    expect(period).toBe(settings.aws.cloudwatch.metricPeriodSeconds);
     expect(alarm).toMatchObject({
-      Period: settings.aws.cloudwatch.metricPeriodSeconds,
       Threshold: spec.threshold,
       EvaluationPeriods: spec.evaluationPeriods,
       ComparisonOperator: COMPARISON[spec.comparison],

@@ -155,8 +155,17 @@ describe('cost arithmetic', () => {
 
   test('the controller\'s GetMetricData reads bill per 1,000 metrics and its decision-line metrics per metric-hour', async () => {
     const usage: Usage = {
-      seconds: 3600, hours: [], lambdaInvocations: 0, lambdaGbSeconds: 0, fargateTaskSeconds: 0, alarms: 0, controllerInvocations: 0,
-      controllerGbSeconds: 0, logIngestedBytes: 0, controllerMetricReads: 12_000, controllerMetricHours: 4,
+      seconds: 3600,
+      hours: [],
+      lambdaInvocations: 0,
+      lambdaGbSeconds: 0,
+      fargateTaskSeconds: 0,
+      alarms: 0,
+      controllerInvocations: 0,
+      controllerGbSeconds: 0,
+      logIngestedBytes: 0,
+      controllerMetricReads: 12_000,
+      controllerMetricHours: 4,
     };
     const { costBreakdown } = monthlyCost(usage, resolveSettings({}));
     // In one hour: 12 x $0.01 for the reads, 4 metric-hours at $0.30 a month (730 hours), both scaled to 730 hours.

@@ -37,7 +37,7 @@ import { DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-s
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { marksFromTags, tagsFromMarks, taskDefinitionIdentity } from './marks';
 import { needsTraffic } from '../decision';
-import { ApplyResult, applyInOrder, ControllerDependencies, ControllerPort, TRAFFIC_REUSE_MS, WarningSink } from '../invocation';
+import { applyInOrder, ApplyResult, ControllerDependencies, ControllerPort, TRAFFIC_REUSE_MS, TRAFFIC_WINDOW_MINUTES, WarningSink } from '../invocation';
 import { CONTROLLER_DEFAULTS, validateControllerConfig } from '../tunables';
 import { Action, AlarmState, ControllerConfig, ModeOverride, ObservedState, SideMetrics, TrafficMetrics } from '../types';
 
@@ -117,11 +117,6 @@ const ECS_DESIRED_COUNT_DIMENSION = 'ecs:service:DesiredCount';
 const MODE_OVERRIDES: ReadonlyArray<ModeOverride> = ['auto', 'lambda', 'fargate'];
 const ALARM_STATES: ReadonlyArray<AlarmState> = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
 const MINUTE_MS = 60_000;
-/**
- * ALB metrics reach CloudWatch one to four minutes after the minute they describe, so the last complete minutes
- * usually have no datapoint yet: the newest published minutes within this window are used.
- */
-const TRAFFIC_WINDOW_MINUTES = 5;
 /** Published minutes kept in `TrafficMetrics.requestsPerMinute`, and those the side sums cover. */
 const REQUEST_MINUTES_KEPT = 3;
 const SIDE_MINUTES_SUMMED = 2;

@@ -25,6 +25,7 @@ export const MARK_TAG_KEYS: Readonly<Record<MarkKey, string>> = {
   suspendedShare: 'hybrid-alb:suspended-share',
   fargateBaselineMs: 'hybrid-alb:fargate-baseline',
   learnedCapacityRpm: 'hybrid-alb:learned-capacity',
+  learnedFromMinuteMs: 'hybrid-alb:learned-from-minute',
 };
 
 const MARK_KINDS: Readonly<Record<MarkKey, MarkKind>> = {
@@ -42,6 +43,7 @@ const MARK_KINDS: Readonly<Record<MarkKey, MarkKind>> = {
   suspendedShare: 'integer',
   fargateBaselineMs: 'integer',
   learnedCapacityRpm: 'integer',
+  learnedFromMinuteMs: 'integer',
 };
 
 /** The longest ELBv2 tag value (Tag.Value in the ELBv2 API reference). */

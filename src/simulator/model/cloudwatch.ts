@@ -2,6 +2,7 @@
  * CloudWatch as the controller and ECS autoscaling see it: 1-minute load balancer datapoints that are usable only
  * some time after their minute ends, and alarms evaluated once a minute over the most recent usable datapoints.
  */
+import { TRAFFIC_WINDOW_MINUTES } from '../../controller/invocation';
 import { AlarmState, TrafficMetrics } from '../../controller/types';
 
 /** What the load balancer and the function reported during one second; the store sums them per minute. */
@@ -157,7 +158,7 @@ export class MetricStore {
   traffic(nowSecond: number): TrafficMetrics {
     const endMinute = Math.floor(nowSecond / 60);
     const published: number[] = [];
-    for (let minute = endMinute - 1; minute >= endMinute - 5 && published.length < 3; minute--) {
+    for (let minute = endMinute - 1; minute >= endMinute - TRAFFIC_WINDOW_MINUTES && published.length < 3; minute--) {
       if (this.isPublished(minute, nowSecond) && (this.requestCount(minute) ?? 0) > 0) {
         published.push(minute);
       }

@@ -18,6 +18,7 @@ import { FargateService } from './fargate-service';
 import { applyAction, ControlledState } from '../../controller/apply-action';
 import { needsTraffic } from '../../controller/decision';
 import { ControllerContext, ControllerEvent, ControllerPort, runController, TRAFFIC_REUSE_MS } from '../../controller/invocation';
+import { OVERLOAD_ALARM } from '../../controller/tunables';
 import { Action, AlarmState, Marks, ObservedState, TrafficMetrics } from '../../controller/types';
 import { RedeployTarget } from '../faults';
 import { Random } from '../random';
@@ -64,7 +65,11 @@ export function controllerAlarmSpecs(scaling: ScalingSettings, metrics: MetricSt
     },
     fargateError: {
       name: 'FargateErrorAlarm',
-      metric: (m) => metrics.fargateTarget5xxCount(m),
+      // Target 5xx plus connection errors, as the construct's metric math adds them.
+      metric: (m) => {
+        const errors = (metrics.fargateTarget5xxCount(m) ?? 0) + (metrics.fargateConnectionErrorCount(m) ?? 0);
+        return errors > 0 ? errors : undefined;
+      },
       comparison: '>=',
       threshold: scaling.fargateErrorsPerMinute,
       evaluationPeriods: 1,
@@ -75,9 +80,9 @@ export function controllerAlarmSpecs(scaling: ScalingSettings, metrics: MetricSt
       name: 'OverloadAlarm',
       metric: (m) => metrics.fargateRequestCountPerTarget(m),
       comparison: '>',
-      threshold: Math.ceil(scaling.controller.requestsPerTaskPerMinute * 1.2),
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
+      threshold: Math.ceil(scaling.controller.taskCapacityRequestsPerMinute * OVERLOAD_ALARM.capacityShare),
+      evaluationPeriods: OVERLOAD_ALARM.periods,
+      datapointsToAlarm: OVERLOAD_ALARM.periods,
       missingData: 'notBreaching',
     },
   };
