@@ -1,5 +1,5 @@
-import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations as AnnotationsOf, App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { HybridAlbService, HybridImage, HybridPlatform } from '../src';
-import { FIXTURE_IMAGE_DIR, build, resourceCounts } from './helpers';
+import { FIXTURE_IMAGE_DIR, build, resourceCounts, resourceOf, statementsOfRole } from './helpers';
 
 const CERT_ARN = 'arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-0000-0000-000000000000';
 
@@ -84,23 +84,35 @@ describe('default stack', () => {
   });
 
   test('Lambda side: container image function outside the VPC, 1024 MiB, 30 s, x86_64, side variable set', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    expect(resourceOf({ stack, template }, service.lambdaFunction).Properties).toMatchObject({
       PackageType: 'Image',
       MemorySize: 1024,
       Timeout: 30,
       Architectures: ['x86_64'],
-      VpcConfig: Match.absent(),
       Environment: { Variables: { HYBRID_SIDE: 'lambda' } },
+    });
+    expect(resourceOf({ stack, template }, service.lambdaFunction).Properties.VpcConfig).toBeUndefined();
+  });
+
+  test('Lambda side logs JSON with the system level at WARN and the app level at INFO', () => {
+    expect(resourceOf({ stack, template }, service.lambdaFunction).Properties.LoggingConfig).toEqual({
+      LogFormat: 'JSON',
+      SystemLogLevel: 'WARN',
+      ApplicationLogLevel: 'INFO',
+      LogGroup: { Ref: stack.getLogicalId(service.lambdaFunction.logGroup.node.defaultChild as CfnElement) },
     });
   });
 
   test('Lambda role writes only to its own log group (no managed policy)', () => {
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: Match.objectLike({
-        Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
-      }),
-      ManagedPolicyArns: Match.absent(),
-    });
+    const role = resourceOf({ stack, template }, service.lambdaRole);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' } }),
+    ]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const logGroupId = stack.getLogicalId(service.lambdaFunction.logGroup.node.defaultChild as CfnElement);
+    expect(statementsOfRole({ stack, template }, service.lambdaRole)).toEqual([
+      expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } }),
+    ]);
   });
 
   test('Lambda target group: multi-value headers on, health check off', () => {
@@ -248,13 +260,13 @@ describe('options', () => {
   });
 
   test('arm64 platform sets the Lambda architecture and the task runtime platform together', () => {
-    const { template } = build({ image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR, { platform: HybridPlatform.LINUX_ARM64 }) });
-    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'] });
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' } });
+    const built = build({ image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR, { platform: HybridPlatform.LINUX_ARM64 }) });
+    expect(resourceOf(built, built.service.lambdaFunction).Properties.Architectures).toEqual(['arm64']);
+    expect(resourceOf(built, built.service.taskDefinition).Properties.RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
   });
 
   test('Lambda options: memory, timeout, reserved concurrency, environment, command and entrypoint', () => {
-    const { template } = build({
+    const built = build({
       idleTimeout: Duration.seconds(120),
       environment: { SHARED: 'both' },
       lambda: {
@@ -267,17 +279,16 @@ describe('options', () => {
         logRetention: logs.RetentionDays.ONE_WEEK,
       },
     });
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    expect(resourceOf(built, built.service.lambdaFunction).Properties).toMatchObject({
       MemorySize: 2048,
       Timeout: 90,
       ReservedConcurrentExecutions: 50,
       Environment: { Variables: { SHARED: 'both', ONLY_LAMBDA: '1', HYBRID_SIDE: 'lambda' } },
       ImageConfig: { Command: ['lambda.handler'], EntryPoint: ['/lambda-entrypoint.sh'] },
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
-      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '120' }]),
-    });
+    expect(resourceOf(built, built.service.lambdaFunction.logGroup).Properties.RetentionInDays).toBe(7);
+    expect(resourceOf(built, built.service.loadBalancer).Properties.LoadBalancerAttributes)
+      .toEqual(expect.arrayContaining([{ Key: 'idle_timeout.timeout_seconds', Value: '120' }]));
   });
 
   test('shared environment reaches the Fargate side too, without the Lambda-only variables', () => {
@@ -301,14 +312,33 @@ describe('options', () => {
   });
 
   test('Lambda attached to the VPC gets its own security group', () => {
-    const { template, service, stack } = build({ lambda: { attachToVpc: true } });
-    const securityGroupId = stack.getLogicalId(service.lambdaSecurityGroup!.node.defaultChild as CfnElement);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [securityGroupId, 'GroupId'] }] },
+    const built = build({ lambda: { attachToVpc: true } });
+    const securityGroupId = built.stack.getLogicalId(built.service.lambdaSecurityGroup!.node.defaultChild as CfnElement);
+    const vpcConfig = resourceOf(built, built.service.lambdaFunction).Properties.VpcConfig;
+    expect(vpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [securityGroupId, 'GroupId'] }]);
+    expect(vpcConfig.SubnetIds).toHaveLength(2);
+  });
+
+  test('Lambda attached to the VPC: its own role has AWSLambdaVPCAccessExecutionRole for the network interfaces', () => {
+    const built = build({ lambda: { attachToVpc: true } });
+    expect(resourceOf(built, built.service.lambdaRole).Properties.ManagedPolicyArns).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] },
+    ]);
+    // The role that gets it is the one the function runs with.
+    expect(resourceOf(built, built.service.lambdaFunction).Properties.Role)
+      .toEqual({ 'Fn::GetAtt': [built.stack.getLogicalId(built.service.lambdaRole.node.defaultChild as CfnElement), 'Arn'] });
+  });
+
+  test('Lambda attached to a VPC with only public subnets gets a warning that can be acknowledged', () => {
+    const warnings = (built: ReturnType<typeof build>) => Annotations.fromStack(built.stack)
+      .findWarning('*', Match.stringLikeRegexp('lambda.attachToVpc puts the function in public subnets'));
+    expect(warnings(build({ lambda: { attachToVpc: true } }))).toHaveLength(1);
+    expect(warnings(build({}, stack => ({ vpc: new ec2.Vpc(stack, 'V', { maxAzs: 2, natGateways: 1 }), lambda: { attachToVpc: true } })))).toHaveLength(0);
+    const acknowledged = build({ lambda: { attachToVpc: true } }, stack => {
+      AnnotationsOf.of(stack).acknowledgeWarning('hybrid-alb-service:lambdaInPublicSubnets');
+      return {};
     });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SecurityGroupIds: [Match.anyValue()], SubnetIds: Match.anyValue() },
-    });
+    expect(warnings(acknowledged)).toHaveLength(0);
   });
 
   test('Lambda multi-value headers off and health check on', () => {
