@@ -116,12 +116,12 @@ export const LAMBDA_RESERVED_VARIABLES = ['_HANDLER', '_X_AMZN_TRACE_ID', 'LAMBD
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
 export function checkEnvironmentName(prop: string, key: string, reserved: readonly string[]): void {
-  if (!/^[a-zA-Z][a-zA-Z0-9_]*$/.test(key)) {
-    throw new Error(`${prop} key ${show(key)} is not a valid variable name; use letters, digits and underscores, starting with a letter`);
-  }
   if (key.startsWith('AWS_') || LAMBDA_RESERVED_VARIABLES.includes(key) || reserved.includes(key)) {
     throw new Error(`${prop} key ${show(key)} is reserved; names starting with AWS_ and ${[...LAMBDA_RESERVED_VARIABLES, ...reserved].join(', ')} `
       + 'are set by the Lambda runtime or by this construct');
+  }
+  if (!/^[a-zA-Z][a-zA-Z0-9_]*$/.test(key)) {
+    throw new Error(`${prop} key ${show(key)} is not a valid variable name; use letters, digits and underscores, starting with a letter`);
   }
 }
 
