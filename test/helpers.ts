@@ -16,8 +16,12 @@ export interface Built {
   readonly template: Template;
 }
 
-/** Build a stack holding one HybridAlbService with the fixture image and the given props. */
-export function build(props: Partial<HybridAlbServiceProps> = {}, configure?: (stack: Stack) => Partial<HybridAlbServiceProps>): Built {
+/** Build a stack holding one HybridAlbService with the fixture image and the given props, then call `afterwards`. */
+export function build(
+  props: Partial<HybridAlbServiceProps> = {},
+  configure?: (stack: Stack) => Partial<HybridAlbServiceProps>,
+  afterwards?: (service: HybridAlbService, stack: Stack) => void,
+): Built {
   const app = new App();
   const stack = new Stack(app, 'TestStack', { env: TEST_ENV });
   const extra = configure ? configure(stack) : {};
@@ -26,6 +30,7 @@ export function build(props: Partial<HybridAlbServiceProps> = {}, configure?: (s
     ...props,
     ...extra,
   });
+  afterwards?.(service, stack);
   return { app, stack, service, template: Template.fromStack(stack) };
 }
 
