@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HybridImageConfig } from './hybrid-image';
-import { acknowledgeRule } from './private/nag';
+import { acknowledgeManagedPolicy } from './private/nag';
 import { ResolvedProps } from './private/resolve-props';
 import { privateOrPublicSubnetType } from './private/vpc';
 
@@ -109,6 +109,9 @@ export interface LambdaSideOptions {
   readonly ephemeralStorageSize?: Size;
 }
 
+/** What Lambda needs to create and delete the function's network interfaces in the VPC. */
+const VPC_ACCESS_POLICY = 'service-role/AWSLambdaVPCAccessExecutionRole';
+
 /** What the Lambda side is made of. */
 export interface LambdaSidePart {
   readonly function: lambda.DockerImageFunction;
@@ -141,7 +144,9 @@ export function buildLambdaSide(scope: Construct, vpc: ec2.IVpc, image: HybridIm
   logGroup.grantWrite(role);
   if (options.attachToVpc) {
     // CDK adds this policy only to the roles it creates; this role is the construct's own.
-    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(VPC_ACCESS_POLICY));
+    acknowledgeManagedPolicy(role, VPC_ACCESS_POLICY,
+      'The only managed policy on this role is AWSLambdaVPCAccessExecutionRole: Lambda needs ec2:CreateNetworkInterface and related calls, which take no resource scoping, to attach to the VPC (lambda.attachToVpc: true).');
     if (subnetType === ec2.SubnetType.PUBLIC) {
       Annotations.of(scope).addWarningV2('hybrid-alb-service:lambdaInPublicSubnets',
         'lambda.attachToVpc puts the function in public subnets, the only ones the VPC has: a function there gets no public IP, '
@@ -167,10 +172,6 @@ export function buildLambdaSide(scope: Construct, vpc: ec2.IVpc, image: HybridIm
     applicationLogLevelV2: options.applicationLogLevel,
     ephemeralStorageSize: options.ephemeralStorageSize,
   });
-  if (options.attachToVpc) {
-    acknowledgeRule(role, 'AwsSolutions-IAM4',
-      'The only managed policy on this role is AWSLambdaVPCAccessExecutionRole: Lambda needs ec2:CreateNetworkInterface and related calls, which take no resource scoping, to attach to the VPC (lambda.attachToVpc: true).');
-  }
   const alias = options.provisionedConcurrentExecutions !== undefined
     ? new lambda.Alias(scope, 'LiveAlias', {
       aliasName: 'live',
