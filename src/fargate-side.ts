@@ -166,6 +166,10 @@ export function buildFargateSide(scope: Construct, vpc: ec2.IVpc, image: HybridI
   acknowledgeRule(taskDefinition.obtainExecutionRole(), 'AwsSolutions-IAM5[Resource::*]',
     'ecr:GetAuthorizationToken takes no resource scoping; image pulls and log writes are scoped to the repository and the log group.');
 
+  if (options.enableExecuteCommand) {
+    acknowledgeRule(taskDefinition.taskRole, 'AwsSolutions-IAM5[Resource::*]',
+      'ECS Exec (fargate.enableExecuteCommand) needs ssmmessages:CreateControlChannel, CreateDataChannel, OpenControlChannel and OpenDataChannel, which take no resource scoping.');
+  }
   const securityGroup = new ec2.SecurityGroup(scope, 'ServiceSecurityGroup', {
     vpc,
     description: `Fargate tasks of ${scope.node.path}; admits only the load balancer`,
