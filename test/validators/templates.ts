@@ -51,7 +51,7 @@ const UNIT_CONFIGURATIONS: { [name: string]: Configure } = {
     deletionProtection: true,
     webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/rate-limit/a1b2c3d4-5678-90ab-cdef-111111111111',
     secrets: {
-      DB_SECRET_ARN: HybridSecret.fromSecretsManager(new secretsmanager.Secret(stack, 'DbSecret')),
+      DB_SECRET_ARN: HybridSecret.fromSecretsManager(secretsmanager.Secret.fromSecretNameV2(stack, 'DbSecret', 'app/db')),
       API_KEY_PARAMETER: HybridSecret.fromSsmParameter(ssm.StringParameter.fromSecureStringParameterAttributes(stack, 'ApiKey', { parameterName: '/app/api-key' })),
     },
     fargate: { enableExecuteCommand: true, ephemeralStorageSize: Size.gibibytes(30) },
