@@ -539,7 +539,10 @@ describe('domain, protection and exposure', () => {
   });
 
   test('domainName with a given certificate uses it and only adds the record', () => {
-    const built = build({ domainName: 'app.example.com' }, stack => ({ domainZone: zone(stack), certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN) }));
+    const built = build({ domainName: 'app.example.com' }, stack => ({
+      domainZone: zone(stack),
+      certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN),
+    }));
     built.template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
     expect(resourceOf(built, built.service.listener).Properties.Certificates).toEqual([{ CertificateArn: CERT_ARN }]);
     expect(built.service.dnsRecord).toBeDefined();
@@ -593,7 +596,10 @@ describe('side options', () => {
     expect(built.service.taskRole).toBe(taskRole);
     expect(built.service.executionRole).toBe(executionRole);
     const arnOf = (role: iam.IRole) => ({ 'Fn::GetAtt': [built.stack.getLogicalId(role.node.defaultChild as CfnElement), 'Arn'] });
-    expect(resourceOf(built, built.service.taskDefinition).Properties).toMatchObject({ TaskRoleArn: arnOf(taskRole!), ExecutionRoleArn: arnOf(executionRole!) });
+    expect(resourceOf(built, built.service.taskDefinition).Properties).toMatchObject({
+      TaskRoleArn: arnOf(taskRole!),
+      ExecutionRoleArn: arnOf(executionRole!),
+    });
   });
 
   test('default roles are exposed', () => {
