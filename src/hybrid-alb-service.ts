@@ -281,10 +281,14 @@ export class HybridAlbService extends Construct implements iam.IGrantable, ec2.I
 
   /**
    * Add an environment variable to both sides, like the `environment` prop. The name follows the same rules (Lambda's
-   * reserved names, `HYBRID_SIDE` and `PORT` are refused).
+   * reserved names, `HYBRID_SIDE` and `PORT` are refused) and must not be set already.
    */
   public addEnvironment(name: string, value: string): void {
     checkEnvironment('addEnvironment', { [name]: value }, CONSTRUCT_VARIABLES);
+    if (name in this.lambdaEnvironment) {
+      throw new Error(`addEnvironment ${JSON.stringify(name)} is already set (by environment, lambda.environment, secrets or an earlier `
+        + 'addEnvironment); a second value would silently replace the first');
+    }
     this.lambdaFunction.addEnvironment(name, value);
     this.container.addEnvironment(name, value);
     this.lambdaEnvironment[name] = value;

@@ -167,6 +167,7 @@ describe('environment', () => {
 
   test('addEnvironment counts towards the 4 KB and follows the same rules', () => {
     expect(() => build().service.addEnvironment('_HANDLER', 'x')).toThrow(/addEnvironment key "_HANDLER" is reserved/);
+    expect(() => build({ environment: { MODE: 'a' } }).service.addEnvironment('MODE', 'b')).toThrow(/addEnvironment "MODE" is already set/);
     const { service } = build({ environment: { A: 'x'.repeat(4000) } });
     expect(service.node.validate()).toEqual([]);
     service.addEnvironment('B', 'y'.repeat(100));
