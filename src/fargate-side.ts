@@ -1,7 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HybridImageConfig } from './hybrid-image';
@@ -87,12 +88,49 @@ export interface FargateSideOptions {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Role the app's code runs with on Fargate. `grant*` calls on the service reach it and the Lambda role together.
+   * @default - a new role
+   */
+  readonly taskRole?: iam.IRole;
+
+  /**
+   * Role ECS uses to pull the image and write the container's logs.
+   * @default - a new role with the pull and log permissions
+   */
+  readonly executionRole?: iam.IRole;
+
+  /**
+   * Allow ECS Exec (`aws ecs execute-command`) into running tasks. Adds the SSM messages permissions to the task role.
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
+
+  /**
+   * Time ECS ignores failed load balancer health checks of a new task, while the app starts.
+   * @default Duration.seconds(60)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+
+  /**
+   * Name of the container in the task definition.
+   * @default 'app'
+   */
+  readonly containerName?: string;
+
+  /**
+   * Ephemeral storage of a task (21 GiB to 200 GiB). Above 20 GiB it bills per GB-hour.
+   * @default - 20 GiB, the Fargate default
+   */
+  readonly ephemeralStorageSize?: Size;
 }
 
 /** What the Fargate side is made of. */
 export interface FargateSidePart {
   readonly cluster: ecs.ICluster;
   readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
   readonly service: ecs.FargateService;
   readonly securityGroup: ec2.SecurityGroup;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
@@ -112,19 +150,26 @@ export function buildFargateSide(scope: Construct, vpc: ec2.IVpc, image: HybridI
       cpuArchitecture: image.fargateCpuArchitecture,
       operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
     },
+    taskRole: options.taskRole,
+    executionRole: options.executionRole,
+    ephemeralStorageGiB: options.ephemeralStorageGiB,
   });
   const logGroup = new logs.LogGroup(scope, 'ContainerLogs', { retention: options.logRetention });
-  taskDefinition.addContainer('app', {
+  const container = taskDefinition.addContainer(options.containerName, {
     image: image.containerImage,
     portMappings: [{ containerPort: resolved.containerPort, protocol: ecs.Protocol.TCP }],
     environment: options.environment,
     logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'app', logGroup }),
   });
   acknowledgeRule(taskDefinition, 'AwsSolutions-ECS2',
-    'The container environment holds non-secret settings only (HYBRID_SIDE, PORT and the environment prop, shared with the Lambda side); keep secrets in Secrets Manager.');
+    'The container environment holds non-secret settings only (HYBRID_SIDE, PORT, the environment prop shared with the Lambda side, and the ARNs or names of the secrets prop, whose values the app fetches at start).');
   acknowledgeRule(taskDefinition.obtainExecutionRole(), 'AwsSolutions-IAM5[Resource::*]',
     'ecr:GetAuthorizationToken takes no resource scoping; image pulls and log writes are scoped to the repository and the log group.');
 
+  if (options.enableExecuteCommand) {
+    acknowledgeRule(taskDefinition.taskRole, 'AwsSolutions-IAM5[Resource::*]',
+      'ECS Exec (fargate.enableExecuteCommand) needs ssmmessages:CreateControlChannel, CreateDataChannel, OpenControlChannel and OpenDataChannel, which take no resource scoping.');
+  }
   const securityGroup = new ec2.SecurityGroup(scope, 'ServiceSecurityGroup', {
     vpc,
     description: `Fargate tasks of ${scope.node.path}; admits only the load balancer`,
@@ -141,6 +186,8 @@ export function buildFargateSide(scope: Construct, vpc: ec2.IVpc, image: HybridI
     assignPublicIp: inPublicSubnetsOnly(vpc, taskSubnets),
     vpcSubnets: taskSubnets,
     securityGroups: [securityGroup],
+    enableExecuteCommand: options.enableExecuteCommand,
+    healthCheckGracePeriod: options.healthCheckGracePeriod,
   });
 
   const targetGroup = new elbv2.ApplicationTargetGroup(scope, 'FargateTargetGroup', {
@@ -160,7 +207,7 @@ export function buildFargateSide(scope: Construct, vpc: ec2.IVpc, image: HybridI
   });
   // Attaching the service opens the container port from the load balancer's security group only.
   service.attachToApplicationTargetGroup(targetGroup);
-  return { cluster, taskDefinition, service, securityGroup, targetGroup };
+  return { cluster, taskDefinition, container, service, securityGroup, targetGroup };
 }
 
 /**

@@ -5,14 +5,19 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { buildFargateSide, FargateSideOptions, scaleOnRequests } from './fargate-side';
 import { HybridImage } from './hybrid-image';
+import { HybridSecret } from './hybrid-secret';
 import { buildLambdaSide, LambdaSideOptions } from './lambda-side';
 import { addListeners, buildLoadBalancer } from './load-balancer';
-import { resolveProps, SIDE_ENVIRONMENT_VARIABLE } from './private/resolve-props';
+import { BothRolesPrincipal } from './private/both-roles-principal';
+import { CONSTRUCT_VARIABLES, resolveProps, SIDE_ENVIRONMENT_VARIABLE } from './private/resolve-props';
+import { checkEnvironment, checkLambdaEnvironmentSize } from './private/validation';
 import { vpcFor } from './private/vpc';
 import { ScalingOptions, TrafficController } from './traffic-controller';
 
@@ -36,9 +41,35 @@ export interface HybridAlbServiceProps {
 
   /**
    * Certificate for an HTTPS listener. With it, port 80 redirects to HTTPS.
-   * @default - HTTP listener only
+   * @default - a DNS-validated certificate for `domainName` if given, else an HTTP listener only
    */
   readonly certificate?: acm.ICertificate;
+
+  /**
+   * Domain name of the service: an alias A record for the load balancer in `domainZone`, and an HTTPS listener with a
+   * DNS-validated certificate for it unless `certificate` is given. Requires `domainZone`.
+   * @default - no DNS record; clients use the load balancer's DNS name
+   */
+  readonly domainName?: string;
+
+  /**
+   * Route 53 hosted zone for `domainName`: it gets the alias record and the certificate's validation records.
+   * @default - none; required with `domainName`
+   */
+  readonly domainZone?: route53.IHostedZone;
+
+  /**
+   * Protect the load balancer from deletion (also by a stack delete, which then fails until it is turned off).
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * ARN of a regional AWS WAF web ACL to associate with the load balancer, e.g. with a rate-based rule that caps
+   * requests per client (see the README's security section).
+   * @default - no web ACL
+   */
+  readonly webAclArn?: string;
 
   /**
    * TLS policy of the HTTPS listener. Requires `certificate`.
@@ -89,6 +120,14 @@ export interface HybridAlbServiceProps {
   readonly environment?: { [key: string]: string };
 
   /**
+   * Secrets both sides read, by environment variable name: each side gets the variable holding the secret's ARN
+   * (Secrets Manager) or the parameter's name (SSM Parameter Store), both roles get read access, and the app fetches
+   * the value at start. The values never appear in the template or the function's configuration.
+   * @default - none
+   */
+  readonly secrets?: { [name: string]: HybridSecret };
+
+  /**
    * Lambda side options.
    * @default - see LambdaSideOptions
    */
@@ -111,7 +150,7 @@ export interface HybridAlbServiceProps {
  * One container image served by AWS Lambda and by Fargate behind one Application Load Balancer,
  * with a weighted forward between the two target groups (Lambda 100 / Fargate 0 at deploy).
  */
-export class HybridAlbService extends Construct {
+export class HybridAlbService extends Construct implements iam.IGrantable, ec2.IConnectable {
   /** Name of the environment variable telling the app which side runs it: `lambda` or `fargate`. */
   public static readonly SIDE_ENVIRONMENT_VARIABLE = SIDE_ENVIRONMENT_VARIABLE;
 
@@ -127,6 +166,8 @@ export class HybridAlbService extends Construct {
   public readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
   /** The Lambda function running the image. */
   public readonly lambdaFunction: lambda.DockerImageFunction;
+  /** Role of the Lambda function. */
+  public readonly lambdaRole: iam.IRole;
   /** The `live` alias, when provisioned concurrency is set. */
   public readonly lambdaAlias?: lambda.Alias;
   /** Security group of the function, when it is attached to the VPC. */
@@ -139,6 +180,12 @@ export class HybridAlbService extends Construct {
   public readonly cluster: ecs.ICluster;
   /** The Fargate task definition running the image. */
   public readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The container running the image in the task. */
+  public readonly container: ecs.ContainerDefinition;
+  /** Role the app runs with on Fargate (`fargate.taskRole` or a new one). */
+  public readonly taskRole: iam.IRole;
+  /** Role ECS pulls the image and writes logs with (`fargate.executionRole` or a new one). */
+  public readonly executionRole: iam.IRole;
   /** The Fargate service (desired count 0 at deploy). */
   public readonly service: ecs.FargateService;
   /** Security group of the tasks; admits only the load balancer. */
@@ -149,6 +196,23 @@ export class HybridAlbService extends Construct {
   public readonly maxTasks: number;
   /** The traffic controller: alarms, rules, mode parameter and function. */
   public readonly controller: TrafficController;
+  /** The certificate of the HTTPS listener, when there is one. */
+  public readonly certificate?: acm.ICertificate;
+  /** The alias record for `domainName`. */
+  public readonly dnsRecord?: route53.ARecord;
+  /**
+   * Both roles, the Lambda function's and the Fargate task's: `table.grantReadData(service)` grants to both. A grant
+   * that goes into a resource policy (a resource in another account) names both roles there.
+   */
+  public readonly grantPrincipal: iam.IPrincipal;
+  /**
+   * The tasks' security group and, with `lambda.attachToVpc`, the function's: `db.connections.allowDefaultPortFrom(service)`
+   * admits both sides.
+   */
+  public readonly connections: ec2.Connections;
+
+  /** The Lambda side's environment, to check Lambda's size limit at synth. */
+  private readonly lambdaEnvironment: { [key: string]: string };
 
   constructor(scope: Construct, id: string, props: HybridAlbServiceProps) {
     super(scope, id);
@@ -159,9 +223,12 @@ export class HybridAlbService extends Construct {
     const loadBalancer = buildLoadBalancer(this, this.vpc, resolved);
     this.loadBalancer = loadBalancer.loadBalancer;
     this.loadBalancerSecurityGroup = loadBalancer.securityGroup;
+    this.certificate = loadBalancer.certificate;
+    this.dnsRecord = loadBalancer.dnsRecord;
 
     const lambdaSide = buildLambdaSide(this, this.vpc, image, resolved);
     this.lambdaFunction = lambdaSide.function;
+    this.lambdaRole = lambdaSide.role;
     this.lambdaAlias = lambdaSide.alias;
     this.lambdaSecurityGroup = lambdaSide.securityGroup;
     this.lambdaTargetGroup = lambdaSide.targetGroup;
@@ -169,9 +236,22 @@ export class HybridAlbService extends Construct {
     const fargateSide = buildFargateSide(this, this.vpc, image, resolved);
     this.cluster = fargateSide.cluster;
     this.taskDefinition = fargateSide.taskDefinition;
+    this.container = fargateSide.container;
+    this.taskRole = fargateSide.taskDefinition.taskRole;
+    this.executionRole = fargateSide.taskDefinition.obtainExecutionRole();
     this.service = fargateSide.service;
     this.serviceSecurityGroup = fargateSide.securityGroup;
     this.fargateTargetGroup = fargateSide.targetGroup;
+
+    this.grantPrincipal = new BothRolesPrincipal([this.lambdaRole, this.taskRole]);
+    this.connections = new ec2.Connections({
+      securityGroups: this.lambdaSecurityGroup ? [this.serviceSecurityGroup, this.lambdaSecurityGroup] : [this.serviceSecurityGroup],
+    });
+    for (const secret of Object.values(resolved.secrets)) {
+      secret.grantRead(this.grantPrincipal);
+    }
+    this.lambdaEnvironment = { ...resolved.lambda.environment };
+    this.node.addValidation({ validate: () => validateLambdaEnvironmentSize(this.lambdaEnvironment) });
 
     const listeners = addListeners(loadBalancer, this.lambdaTargetGroup, this.fargateTargetGroup, resolved);
     this.listener = listeners.listener;
@@ -197,6 +277,26 @@ export class HybridAlbService extends Construct {
         scalableTarget,
       ],
     });
+  }
+
+  /**
+   * Add an environment variable to both sides, like the `environment` prop. The name follows the same rules (Lambda's
+   * reserved names, `HYBRID_SIDE` and `PORT` are refused) and must not be set already.
+   */
+  public addEnvironment(name: string, value: string): void {
+    checkEnvironment('addEnvironment', { [name]: value }, CONSTRUCT_VARIABLES);
+    if (name in this.lambdaEnvironment) {
+      throw new Error(`addEnvironment ${JSON.stringify(name)} is already set (by environment, lambda.environment, secrets or an earlier `
+        + 'addEnvironment); a second value would silently replace the first');
+    }
+    this.lambdaFunction.addEnvironment(name, value);
+    this.container.addEnvironment(name, value);
+    this.lambdaEnvironment[name] = value;
+  }
+
+  /** Add a statement to the policies of both roles, the Lambda function's and the Fargate task's. */
+  public addToRolePolicy(statement: iam.PolicyStatement): void {
+    this.grantPrincipal.addToPrincipalPolicy(statement);
   }
 
   /** Requests served by the whole load balancer (both sides). */
@@ -232,5 +332,30 @@ export class HybridAlbService extends Construct {
   /** Errors of the Lambda function (invocations that failed). */
   public metricLambdaErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.lambdaFunction.metricErrors({ period: Duration.minutes(1), ...props });
+  }
+
+  /**
+   * Throttled invocations of the Lambda function: it is at its reserved concurrency or the account's limit. The load
+   * balancer answers those requests with an error.
+   */
+  public metricLambdaThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.lambdaFunction.metricThrottles({ period: Duration.minutes(1), ...props });
+  }
+
+  /**
+   * 5xx responses the load balancer itself returned (no target could answer, a Lambda error or throttle, a timeout),
+   * as opposed to the targets' own 5xx.
+   */
+  public metricLoadBalancer5xx(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: Duration.minutes(1), ...props });
+  }
+}
+
+function validateLambdaEnvironmentSize(environment: { [key: string]: string }): string[] {
+  try {
+    checkLambdaEnvironmentSize(environment);
+    return [];
+  } catch (e) {
+    return [(e as Error).message];
   }
 }

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -96,11 +97,32 @@ export abstract class HybridImage {
    * @param tagOrDigest an image tag, or a digest `sha256:...` (a digest pins both sides to the same bytes)
    */
   public static fromEcr(repository: ecr.IRepository, tagOrDigest: string, options: HybridImageEcrOptions = {}): HybridImage {
+    checkTagOrDigest(tagOrDigest);
     return new EcrHybridImage(repository, tagOrDigest, options);
   }
 
   /** Resolve the image for the given scope. Called once per `HybridAlbService`. */
   public abstract bind(scope: Construct, options?: HybridImageBindOptions): HybridImageConfig;
+}
+
+/**
+ * An ECR image tag (up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`) or a digest
+ * (`sha256:` and 64 lowercase hex digits). A token passes: ECR checks it at deploy.
+ */
+function checkTagOrDigest(tagOrDigest: string): void {
+  if (Token.isUnresolved(tagOrDigest)) {
+    return;
+  }
+  if (typeof tagOrDigest === 'string' && tagOrDigest.startsWith('sha256:')) {
+    if (!/^sha256:[0-9a-f]{64}$/.test(tagOrDigest)) {
+      throw new Error(`HybridImage.fromEcr tagOrDigest ${JSON.stringify(tagOrDigest)} is not a digest; a digest is "sha256:" followed by 64 lowercase hex digits`);
+    }
+    return;
+  }
+  if (typeof tagOrDigest !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tagOrDigest)) {
+    throw new Error(`HybridImage.fromEcr tagOrDigest ${JSON.stringify(tagOrDigest)} is neither a tag nor a digest; use a tag of up to 128 `
+      + 'letters, digits, "_", "." and "-", or "sha256:" followed by 64 lowercase hex digits');
+  }
 }
 
 /** Both sides of one image in one repository: they can never run different bytes or architectures. */

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as elbv2Targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HybridImageConfig } from './hybrid-image';
-import { acknowledgeRule } from './private/nag';
+import { acknowledgeManagedPolicy } from './private/nag';
 import { ResolvedProps } from './private/resolve-props';
 import { privateOrPublicSubnetType } from './private/vpc';
 
@@ -56,7 +56,9 @@ export interface LambdaSideOptions {
   readonly entrypoint?: string[];
 
   /**
-   * Attach the function to the VPC (for private resources). Without NAT or endpoints it then has no internet access.
+   * Attach the function to the VPC (for private resources), in its private subnets if it has any. The role then gets
+   * `AWSLambdaVPCAccessExecutionRole` for the network interfaces. Without NAT or endpoints the function has no internet
+   * access; in a VPC with only public subnets it has none either (a synth warning says so).
    * @default false
    */
   readonly attachToVpc?: boolean;
@@ -79,11 +81,41 @@ export interface LambdaSideOptions {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Log format of the function. JSON lets Lambda filter by level, so the per-invocation START, END and REPORT lines
+   * (billed as log ingestion) are left out at the default `systemLogLevel`.
+   * @default lambda.LoggingFormat.JSON
+   */
+  readonly loggingFormat?: lambda.LoggingFormat;
+
+  /**
+   * Level of the logs Lambda itself writes (JSON format only). WARN keeps failed invocations and drops the START and
+   * REPORT lines of successful ones; INFO restores them.
+   * @default lambda.SystemLogLevel.WARN
+   */
+  readonly systemLogLevel?: lambda.SystemLogLevel;
+
+  /**
+   * Level of the app's logs that Lambda sends on (JSON format only). Lines that are not JSON count as INFO.
+   * @default lambda.ApplicationLogLevel.INFO
+   */
+  readonly applicationLogLevel?: lambda.ApplicationLogLevel;
+
+  /**
+   * Size of the function's `/tmp` (512 MiB to 10240 MiB). Above 512 MiB it bills per GB-second.
+   * @default Size.mebibytes(512)
+   */
+  readonly ephemeralStorageSize?: Size;
 }
+
+/** What Lambda needs to create and delete the function's network interfaces in the VPC. */
+const VPC_ACCESS_POLICY = 'service-role/AWSLambdaVPCAccessExecutionRole';
 
 /** What the Lambda side is made of. */
 export interface LambdaSidePart {
   readonly function: lambda.DockerImageFunction;
+  readonly role: iam.Role;
   readonly alias?: lambda.Alias;
   readonly securityGroup?: ec2.SecurityGroup;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
@@ -110,6 +142,17 @@ export function buildLambdaSide(scope: Construct, vpc: ec2.IVpc, image: HybridIm
     description: `Lambda side of ${scope.node.path}`,
   });
   logGroup.grantWrite(role);
+  if (options.attachToVpc) {
+    // CDK adds this policy only to the roles it creates; this role is the construct's own.
+    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(VPC_ACCESS_POLICY));
+    acknowledgeManagedPolicy(role, VPC_ACCESS_POLICY,
+      'The only managed policy on this role is AWSLambdaVPCAccessExecutionRole: Lambda needs ec2:CreateNetworkInterface and related calls, which take no resource scoping, to attach to the VPC (lambda.attachToVpc: true).');
+    if (subnetType === ec2.SubnetType.PUBLIC) {
+      Annotations.of(scope).addWarningV2('hybrid-alb-service:lambdaInPublicSubnets',
+        'lambda.attachToVpc puts the function in public subnets, the only ones the VPC has: a function there gets no public IP, '
+        + 'so it has no internet access. Use a VPC with private subnets and a NAT gateway, or VPC endpoints for the services it calls.');
+    }
+  }
   const fn = new lambda.DockerImageFunction(scope, 'Function', {
     code: image.lambdaCode,
     architecture: image.lambdaArchitecture,
@@ -124,11 +167,11 @@ export function buildLambdaSide(scope: Construct, vpc: ec2.IVpc, image: HybridIm
     allowPublicSubnet: options.attachToVpc && subnetType === ec2.SubnetType.PUBLIC ? true : undefined,
     securityGroups: securityGroup ? [securityGroup] : undefined,
     description: `Lambda side of ${scope.node.path}`,
+    loggingFormat: options.loggingFormat,
+    systemLogLevelV2: options.systemLogLevel,
+    applicationLogLevelV2: options.applicationLogLevel,
+    ephemeralStorageSize: options.ephemeralStorageSize,
   });
-  if (options.attachToVpc) {
-    acknowledgeRule(role, 'AwsSolutions-IAM4',
-      'The only managed policy on this role is AWSLambdaVPCAccessExecutionRole: Lambda needs ec2:CreateNetworkInterface and related calls, which take no resource scoping, to attach to the VPC (lambda.attachToVpc: true).');
-  }
   const alias = options.provisionedConcurrentExecutions !== undefined
     ? new lambda.Alias(scope, 'LiveAlias', {
       aliasName: 'live',
@@ -144,5 +187,5 @@ export function buildLambdaSide(scope: Construct, vpc: ec2.IVpc, image: HybridIm
       : { enabled: false },
   });
   targetGroup.setAttribute('lambda.multi_value_headers.enabled', String(options.multiValueHeaders));
-  return { function: fn, alias, securityGroup, targetGroup };
+  return { function: fn, role, alias, securityGroup, targetGroup };
 }

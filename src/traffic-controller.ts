@@ -264,8 +264,12 @@ export class TrafficController extends Construct {
   /** Always-enabled schedule that invokes the controller every `scaling.heartbeatInterval`. */
   public readonly heartbeatRule: events.Rule;
 
+  /** The `Service` dimension of the controller's metrics: the ECS service's name. */
+  private readonly metricServiceName: string;
+
   constructor(scope: Construct, id: string, props: TrafficControllerProps) {
     super(scope, id);
+    this.metricServiceName = props.service.serviceName;
     const options = props.scaling ?? {};
     const thresholds = resolveThresholds(options);
     const config = resolveControllerConfig(options, props, thresholds);
@@ -450,6 +454,54 @@ export class TrafficController extends Construct {
   }
 
   /** Least privilege: writes scoped to this listener, target group, service and rule; reads as narrow as AWS allows. */
+  /**
+   * Fargate's share of the traffic, in percent, as the controller set it. The controller publishes its metrics only
+   * while traffic moves or is on Fargate (custom metrics bill per hour with data): at rest there are no datapoints,
+   * which means Lambda 100 / Fargate 0.
+   */
+  public metricFargateWeight(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.controllerMetric('FargateWeight', props);
+  }
+
+  /**
+   * Lambda's share of the traffic, in percent: 100 - `FargateWeight` (the controller publishes only the Fargate
+   * weight). With no datapoints, at rest, the expression has none either; Lambda then carries everything.
+   */
+  public metricLambdaWeight(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: '100 - fargateWeight',
+      usingMetrics: { fargateWeight: this.metricFargateWeight(props) },
+      label: props?.label ?? 'LambdaWeight',
+      period: props?.period ?? Duration.minutes(1),
+    });
+  }
+
+  /** The Fargate service's desired count as the controller set it. Published only while traffic moves or is on Fargate. */
+  public metricDesiredCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.controllerMetric('DesiredCount', props);
+  }
+
+  /** Healthy targets of the Fargate target group the controller saw. Published only while traffic moves or is on Fargate. */
+  public metricHealthyTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.controllerMetric('HealthyTargets', props);
+  }
+
+  /** Running tasks of the Fargate service the controller saw. Published only while traffic moves or is on Fargate. */
+  public metricRunningCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.controllerMetric('RunningCount', props);
+  }
+
+  private controllerMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: CONTROLLER_METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { Service: this.metricServiceName },
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
   private grantControl(role: iam.Role, props: TrafficControllerProps, alarms: cloudwatch.Alarm[], modeParameterName: string): void {
     const stack = Stack.of(this);
     const clusterName = props.service.cluster.clusterName;
@@ -606,6 +658,9 @@ const CONFIG_SOURCES: Record<keyof ControllerConfig, string> = {
   recurrenceWindowSeconds: 'scaling.recurrenceWindow',
   maxHoldSeconds: 'scaling.maxHoldDuration',
 };
+
+/** Namespace of the metrics in the controller's decision lines (the handler's default; the construct sets no other). */
+const CONTROLLER_METRIC_NAMESPACE = 'HybridAlbService';
 
 /** ALB keeps draining a deregistered target for its delay; the default drain window adds this margin. */
 const DRAIN_MARGIN_SECONDS = 15;

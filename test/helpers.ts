@@ -1,6 +1,7 @@
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { IConstruct } from 'constructs';
 import { HybridAlbService, HybridAlbServiceProps, HybridImage } from '../src';
 
 /** A Dockerfile-only directory: images are hashed at synth, never built in tests. */
@@ -15,8 +16,12 @@ export interface Built {
   readonly template: Template;
 }
 
-/** Build a stack holding one HybridAlbService with the fixture image and the given props. */
-export function build(props: Partial<HybridAlbServiceProps> = {}, configure?: (stack: Stack) => Partial<HybridAlbServiceProps>): Built {
+/** Build a stack holding one HybridAlbService with the fixture image and the given props, then call `afterwards`. */
+export function build(
+  props: Partial<HybridAlbServiceProps> = {},
+  configure?: (stack: Stack) => Partial<HybridAlbServiceProps>,
+  afterwards?: (service: HybridAlbService, stack: Stack) => void,
+): Built {
   const app = new App();
   const stack = new Stack(app, 'TestStack', { env: TEST_ENV });
   const extra = configure ? configure(stack) : {};
@@ -25,6 +30,7 @@ export function build(props: Partial<HybridAlbServiceProps> = {}, configure?: (s
     ...props,
     ...extra,
   });
+  afterwards?.(service, stack);
   return { app, stack, service, template: Template.fromStack(stack) };
 }
 
@@ -40,4 +46,22 @@ export function resourceCounts(template: Template): Record<string, number> {
     counts[resource.Type] = (counts[resource.Type] ?? 0) + 1;
   }
   return counts;
+}
+
+/** The template resource of a construct (its default child), picked by logical ID: `{ Type, Properties, ... }`. */
+export function resourceOf(built: Pick<Built, 'stack' | 'template'>, construct: IConstruct): any {
+  const logicalId = built.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const resource = built.template.toJSON().Resources[logicalId];
+  if (!resource) {
+    throw new Error(`no resource ${logicalId} in the template`);
+  }
+  return resource;
+}
+
+/** The statements of the policies attached to a role of the template, picked by the role's logical ID. */
+export function statementsOfRole(built: Pick<Built, 'stack' | 'template'>, role: IConstruct): any[] {
+  const roleId = built.stack.getLogicalId(role.node.defaultChild as CfnElement);
+  const policies = Object.values<any>(built.template.findResources('AWS::IAM::Policy'))
+    .filter(p => (p.Properties.Roles as any[]).some(r => r.Ref === roleId));
+  return policies.flatMap(p => p.Properties.PolicyDocument.Statement);
 }

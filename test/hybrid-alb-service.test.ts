@@ -1,14 +1,18 @@
-import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations as AnnotationsOf, App, CfnElement, Duration, Size, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { HybridAlbService, HybridImage, HybridPlatform } from '../src';
-import { FIXTURE_IMAGE_DIR, build, resourceCounts } from './helpers';
+import { FIXTURE_IMAGE_DIR, build, resourceCounts, resourceOf, statementsOfRole } from './helpers';
 
 const CERT_ARN = 'arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-0000-0000-000000000000';
 
@@ -84,23 +88,35 @@ describe('default stack', () => {
   });
 
   test('Lambda side: container image function outside the VPC, 1024 MiB, 30 s, x86_64, side variable set', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    expect(resourceOf({ stack, template }, service.lambdaFunction).Properties).toMatchObject({
       PackageType: 'Image',
       MemorySize: 1024,
       Timeout: 30,
       Architectures: ['x86_64'],
-      VpcConfig: Match.absent(),
       Environment: { Variables: { HYBRID_SIDE: 'lambda' } },
+    });
+    expect(resourceOf({ stack, template }, service.lambdaFunction).Properties.VpcConfig).toBeUndefined();
+  });
+
+  test('Lambda side logs JSON with the system level at WARN and the app level at INFO', () => {
+    expect(resourceOf({ stack, template }, service.lambdaFunction).Properties.LoggingConfig).toEqual({
+      LogFormat: 'JSON',
+      SystemLogLevel: 'WARN',
+      ApplicationLogLevel: 'INFO',
+      LogGroup: { Ref: stack.getLogicalId(service.lambdaFunction.logGroup.node.defaultChild as CfnElement) },
     });
   });
 
   test('Lambda role writes only to its own log group (no managed policy)', () => {
-    template.hasResourceProperties('AWS::IAM::Role', {
-      AssumeRolePolicyDocument: Match.objectLike({
-        Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
-      }),
-      ManagedPolicyArns: Match.absent(),
-    });
+    const role = resourceOf({ stack, template }, service.lambdaRole);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' } }),
+    ]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const logGroupId = stack.getLogicalId(service.lambdaFunction.logGroup.node.defaultChild as CfnElement);
+    expect(statementsOfRole({ stack, template }, service.lambdaRole)).toEqual([
+      expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } }),
+    ]);
   });
 
   test('Lambda target group: multi-value headers on, health check off', () => {
@@ -248,13 +264,13 @@ describe('options', () => {
   });
 
   test('arm64 platform sets the Lambda architecture and the task runtime platform together', () => {
-    const { template } = build({ image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR, { platform: HybridPlatform.LINUX_ARM64 }) });
-    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'] });
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' } });
+    const built = build({ image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR, { platform: HybridPlatform.LINUX_ARM64 }) });
+    expect(resourceOf(built, built.service.lambdaFunction).Properties.Architectures).toEqual(['arm64']);
+    expect(resourceOf(built, built.service.taskDefinition).Properties.RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
   });
 
   test('Lambda options: memory, timeout, reserved concurrency, environment, command and entrypoint', () => {
-    const { template } = build({
+    const built = build({
       idleTimeout: Duration.seconds(120),
       environment: { SHARED: 'both' },
       lambda: {
@@ -267,17 +283,16 @@ describe('options', () => {
         logRetention: logs.RetentionDays.ONE_WEEK,
       },
     });
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    expect(resourceOf(built, built.service.lambdaFunction).Properties).toMatchObject({
       MemorySize: 2048,
       Timeout: 90,
       ReservedConcurrentExecutions: 50,
       Environment: { Variables: { SHARED: 'both', ONLY_LAMBDA: '1', HYBRID_SIDE: 'lambda' } },
       ImageConfig: { Command: ['lambda.handler'], EntryPoint: ['/lambda-entrypoint.sh'] },
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
-    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
-      LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '120' }]),
-    });
+    expect(resourceOf(built, built.service.lambdaFunction.logGroup).Properties.RetentionInDays).toBe(7);
+    expect(resourceOf(built, built.service.loadBalancer).Properties.LoadBalancerAttributes)
+      .toEqual(expect.arrayContaining([{ Key: 'idle_timeout.timeout_seconds', Value: '120' }]));
   });
 
   test('shared environment reaches the Fargate side too, without the Lambda-only variables', () => {
@@ -301,14 +316,33 @@ describe('options', () => {
   });
 
   test('Lambda attached to the VPC gets its own security group', () => {
-    const { template, service, stack } = build({ lambda: { attachToVpc: true } });
-    const securityGroupId = stack.getLogicalId(service.lambdaSecurityGroup!.node.defaultChild as CfnElement);
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [securityGroupId, 'GroupId'] }] },
+    const built = build({ lambda: { attachToVpc: true } });
+    const securityGroupId = built.stack.getLogicalId(built.service.lambdaSecurityGroup!.node.defaultChild as CfnElement);
+    const vpcConfig = resourceOf(built, built.service.lambdaFunction).Properties.VpcConfig;
+    expect(vpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [securityGroupId, 'GroupId'] }]);
+    expect(vpcConfig.SubnetIds).toHaveLength(2);
+  });
+
+  test('Lambda attached to the VPC: its own role has AWSLambdaVPCAccessExecutionRole for the network interfaces', () => {
+    const built = build({ lambda: { attachToVpc: true } });
+    expect(resourceOf(built, built.service.lambdaRole).Properties.ManagedPolicyArns).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole']] },
+    ]);
+    // The role that gets it is the one the function runs with.
+    expect(resourceOf(built, built.service.lambdaFunction).Properties.Role)
+      .toEqual({ 'Fn::GetAtt': [built.stack.getLogicalId(built.service.lambdaRole.node.defaultChild as CfnElement), 'Arn'] });
+  });
+
+  test('Lambda attached to a VPC with only public subnets gets a warning that can be acknowledged', () => {
+    const warnings = (built: ReturnType<typeof build>) => Annotations.fromStack(built.stack)
+      .findWarning('*', Match.stringLikeRegexp('lambda.attachToVpc puts the function in public subnets'));
+    expect(warnings(build({ lambda: { attachToVpc: true } }))).toHaveLength(1);
+    expect(warnings(build({}, stack => ({ vpc: new ec2.Vpc(stack, 'V', { maxAzs: 2, natGateways: 1 }), lambda: { attachToVpc: true } })))).toHaveLength(0);
+    const acknowledged = build({ lambda: { attachToVpc: true } }, stack => {
+      AnnotationsOf.of(stack).acknowledgeWarning('hybrid-alb-service:lambdaInPublicSubnets');
+      return {};
     });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SecurityGroupIds: [Match.anyValue()], SubnetIds: Match.anyValue() },
-    });
+    expect(warnings(acknowledged)).toHaveLength(0);
   });
 
   test('Lambda multi-value headers off and health check on', () => {
@@ -412,5 +446,192 @@ describe('options', () => {
 
   test('static name of the side variable', () => {
     expect(HybridAlbService.SIDE_ENVIRONMENT_VARIABLE).toBe('HYBRID_SIDE');
+  });
+});
+
+describe('grants and connections', () => {
+  test('a grant to the service reaches the Lambda role and the task role', () => {
+    let bucketId = '';
+    const built = build({}, undefined, (service, stack) => {
+      const bucket = new s3.Bucket(stack, 'Data');
+      bucketId = stack.getLogicalId(bucket.node.defaultChild as CfnElement);
+      bucket.grantRead(service);
+    });
+    for (const role of [built.service.lambdaRole, built.service.taskRole]) {
+      expect(statementsOfRole(built, role)).toEqual(expect.arrayContaining([
+        expect.objectContaining({ Action: expect.arrayContaining(['s3:GetObject*']), Resource: expect.arrayContaining([{ 'Fn::GetAtt': [bucketId, 'Arn'] }]) }),
+      ]));
+    }
+  });
+
+  test('a resource policy naming the service names both roles', () => {
+    const built = build({}, undefined, (service, stack) => {
+      const bucket = new s3.Bucket(stack, 'Shared');
+      bucket.addToResourcePolicy(new iam.PolicyStatement({ principals: [service.grantPrincipal], actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] }));
+    });
+    const policy = Object.values<any>(built.template.findResources('AWS::S3::BucketPolicy'))[0];
+    const roleArn = (role: iam.IRole) => ({ 'Fn::GetAtt': [built.stack.getLogicalId(role.node.defaultChild as CfnElement), 'Arn'] });
+    expect(policy.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Principal: { AWS: [roleArn(built.service.lambdaRole), roleArn(built.service.taskRole)] } }),
+    ]));
+  });
+
+  test('addToRolePolicy adds the statement to both roles', () => {
+    const built = build({}, undefined, service => {
+      service.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: ['arn:aws:sqs:us-east-1:111111111111:q'] }));
+    });
+    for (const role of [built.service.lambdaRole, built.service.taskRole]) {
+      expect(statementsOfRole(built, role)).toEqual(expect.arrayContaining([
+        expect.objectContaining({ Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:us-east-1:111111111111:q' }),
+      ]));
+    }
+  });
+
+  test('connections admit the tasks and the VPC-attached function into a database security group', () => {
+    const built = build({ lambda: { attachToVpc: true } }, undefined, (service, stack) => {
+      const db = new ec2.SecurityGroup(stack, 'Db', { vpc: service.vpc });
+      new ec2.Connections({ securityGroups: [db], defaultPort: ec2.Port.tcp(5432) }).allowDefaultPortFrom(service);
+    });
+    const sourceIds = Object.values<any>(built.template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .filter(r => r.Properties.FromPort === 5432)
+      .map(r => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort();
+    expect(sourceIds).toEqual([
+      built.stack.getLogicalId(built.service.lambdaSecurityGroup!.node.defaultChild as CfnElement),
+      built.stack.getLogicalId(built.service.serviceSecurityGroup.node.defaultChild as CfnElement),
+    ].sort());
+  });
+
+  test('connections without attachToVpc hold the tasks\' security group only', () => {
+    const { service } = build();
+    expect(service.connections.securityGroups).toEqual([service.serviceSecurityGroup]);
+  });
+
+  test('addEnvironment reaches both sides', () => {
+    const built = build({}, undefined, service => service.addEnvironment('FEATURE', 'on'));
+    expect(resourceOf(built, built.service.lambdaFunction).Properties.Environment.Variables.FEATURE).toBe('on');
+    expect(resourceOf(built, built.service.taskDefinition).Properties.ContainerDefinitions[0].Environment)
+      .toEqual(expect.arrayContaining([{ Name: 'FEATURE', Value: 'on' }]));
+  });
+});
+
+describe('domain, protection and exposure', () => {
+  const zone = (stack: Stack) => route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z123', zoneName: 'example.com' });
+
+  test('domainName with domainZone: DNS-validated certificate, HTTPS listener, alias A record', () => {
+    const built = build({ domainName: 'app.example.com' }, stack => ({ domainZone: zone(stack) }));
+    const certificate = resourceOf(built, built.service.certificate!);
+    expect(certificate.Properties).toMatchObject({
+      DomainName: 'app.example.com',
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [{ DomainName: 'app.example.com', HostedZoneId: 'Z123' }],
+    });
+    const certificateId = built.stack.getLogicalId(built.service.certificate!.node.defaultChild as CfnElement);
+    expect(resourceOf(built, built.service.listener).Properties).toMatchObject({
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: { Ref: certificateId } }],
+    });
+    expect(built.service.redirectListener).toBeDefined();
+    const record = resourceOf(built, built.service.dnsRecord!).Properties;
+    expect(record).toMatchObject({ Name: 'app.example.com.', Type: 'A', HostedZoneId: 'Z123' });
+    const loadBalancerId = built.stack.getLogicalId(built.service.loadBalancer.node.defaultChild as CfnElement);
+    expect(JSON.stringify(record.AliasTarget.DNSName)).toContain(loadBalancerId);
+  });
+
+  test('domainName with a given certificate uses it and only adds the record', () => {
+    const built = build({ domainName: 'app.example.com' }, stack => ({
+      domainZone: zone(stack),
+      certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', CERT_ARN),
+    }));
+    built.template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    expect(resourceOf(built, built.service.listener).Properties.Certificates).toEqual([{ CertificateArn: CERT_ARN }]);
+    expect(built.service.dnsRecord).toBeDefined();
+  });
+
+  test('deletionProtection and webAclArn', () => {
+    const webAclArn = 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/rate-limit/0000-1111';
+    const built = build({ deletionProtection: true, webAclArn });
+    expect(resourceOf(built, built.service.loadBalancer).Properties.LoadBalancerAttributes)
+      .toEqual(expect.arrayContaining([{ Key: 'deletion_protection.enabled', Value: 'true' }]));
+    const loadBalancerId = built.stack.getLogicalId(built.service.loadBalancer.node.defaultChild as CfnElement);
+    built.template.resourcePropertiesCountIs('AWS::WAFv2::WebACLAssociation', { ResourceArn: { Ref: loadBalancerId }, WebACLArn: webAclArn }, 1);
+  });
+
+  test('by default: no deletion protection, no web ACL, no DNS', () => {
+    const built = build();
+    expect(resourceOf(built, built.service.loadBalancer).Properties.LoadBalancerAttributes)
+      .toEqual(expect.arrayContaining([{ Key: 'deletion_protection.enabled', Value: 'false' }]));
+    built.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+    built.template.resourceCountIs('AWS::Route53::RecordSet', 0);
+    expect(built.service.certificate).toBeUndefined();
+  });
+});
+
+describe('side options', () => {
+  test('Lambda logging is configurable; Text drops the levels', () => {
+    const info = build({ lambda: { systemLogLevel: lambda.SystemLogLevel.INFO, applicationLogLevel: lambda.ApplicationLogLevel.WARN } });
+    expect(resourceOf(info, info.service.lambdaFunction).Properties.LoggingConfig)
+      .toMatchObject({ LogFormat: 'JSON', SystemLogLevel: 'INFO', ApplicationLogLevel: 'WARN' });
+    const text = build({ lambda: { loggingFormat: lambda.LoggingFormat.TEXT } });
+    const config = resourceOf(text, text.service.lambdaFunction).Properties.LoggingConfig;
+    expect(config.LogFormat).toBe('Text');
+    expect(config.SystemLogLevel).toBeUndefined();
+    expect(config.ApplicationLogLevel).toBeUndefined();
+  });
+
+  test('ephemeral storage per side', () => {
+    const built = build({ lambda: { ephemeralStorageSize: Size.gibibytes(2) }, fargate: { ephemeralStorageSize: Size.gibibytes(50) } });
+    expect(resourceOf(built, built.service.lambdaFunction).Properties.EphemeralStorage).toEqual({ Size: 2048 });
+    expect(resourceOf(built, built.service.taskDefinition).Properties.EphemeralStorage).toEqual({ SizeInGiB: 50 });
+  });
+
+  test('task and execution roles in and out', () => {
+    let taskRole: iam.IRole | undefined;
+    let executionRole: iam.IRole | undefined;
+    const built = build({}, stack => {
+      taskRole = new iam.Role(stack, 'AppRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+      executionRole = new iam.Role(stack, 'PullRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+      return { fargate: { taskRole, executionRole } };
+    });
+    expect(built.service.taskRole).toBe(taskRole);
+    expect(built.service.executionRole).toBe(executionRole);
+    const arnOf = (role: iam.IRole) => ({ 'Fn::GetAtt': [built.stack.getLogicalId(role.node.defaultChild as CfnElement), 'Arn'] });
+    expect(resourceOf(built, built.service.taskDefinition).Properties).toMatchObject({
+      TaskRoleArn: arnOf(taskRole!),
+      ExecutionRoleArn: arnOf(executionRole!),
+    });
+  });
+
+  test('default roles are exposed', () => {
+    const built = build();
+    expect(resourceOf(built, built.service.taskRole).Type).toBe('AWS::IAM::Role');
+    expect(resourceOf(built, built.service.executionRole).Type).toBe('AWS::IAM::Role');
+    expect(built.service.taskRole).not.toBe(built.service.executionRole);
+  });
+
+  test('ECS Exec, health check grace period and container name', () => {
+    const built = build({ fargate: { enableExecuteCommand: true, healthCheckGracePeriod: Duration.seconds(120), containerName: 'web' } });
+    expect(resourceOf(built, built.service.service).Properties).toMatchObject({ EnableExecuteCommand: true, HealthCheckGracePeriodSeconds: 120 });
+    expect(resourceOf(built, built.service.taskDefinition).Properties.ContainerDefinitions[0].Name).toBe('web');
+    expect(built.service.container.containerName).toBe('web');
+    expect(JSON.stringify(statementsOfRole(built, built.service.taskRole))).toContain('ssmmessages:CreateControlChannel');
+  });
+
+  test('defaults: no ECS Exec, 60 s grace period, container "app", no extra storage', () => {
+    const built = build();
+    const service = resourceOf(built, built.service.service).Properties;
+    expect(service.EnableExecuteCommand).toBe(false);
+    expect(service.HealthCheckGracePeriodSeconds).toBe(60);
+    expect(resourceOf(built, built.service.taskDefinition).Properties.ContainerDefinitions[0].Name).toBe('app');
+    expect(resourceOf(built, built.service.taskDefinition).Properties.EphemeralStorage).toBeUndefined();
+    expect(resourceOf(built, built.service.lambdaFunction).Properties.EphemeralStorage).toBeUndefined();
+  });
+
+  test('metrics of the load balancer\'s own 5xx and Lambda throttles', () => {
+    const { stack, service } = build();
+    expect(service.metricLoadBalancer5xx().metricName).toBe('HTTPCode_ELB_5XX_Count');
+    expect(stack.resolve(service.metricLoadBalancer5xx().dimensions).LoadBalancer).toEqual(stack.resolve(service.loadBalancer.loadBalancerFullName));
+    expect(service.metricLambdaThrottles().metricName).toBe('Throttles');
+    expect(stack.resolve(service.metricLambdaThrottles().dimensions).FunctionName).toEqual(stack.resolve(service.lambdaFunction.functionName));
   });
 });

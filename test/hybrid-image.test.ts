@@ -1,13 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { HybridImage, HybridPlatform } from '../src';
-import { FIXTURE_IMAGE_DIR, TEST_ENV, build } from './helpers';
+import { FIXTURE_IMAGE_DIR, TEST_ENV, build, resourceOf } from './helpers';
 
 describe('HybridImage', () => {
   test('fromAsset: Lambda and the task use the same asset image', () => {
@@ -37,16 +37,26 @@ describe('HybridImage', () => {
 
   test('fromEcr: both sides pull the given digest from the repository', () => {
     const digest = 'sha256:' + 'a'.repeat(64);
-    const { template } = build({}, stack => ({
+    const built = build({}, stack => ({
       image: HybridImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app'), digest, { platform: HybridPlatform.LINUX_ARM64 }),
     }));
-    const json = JSON.stringify(template.toJSON());
-    expect(json).toContain(`my-app@${digest}`);
-    template.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'] });
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      RuntimePlatform: Match.objectLike({ CpuArchitecture: 'ARM64' }),
-      ContainerDefinitions: [Match.objectLike({ Image: Match.objectLike({ 'Fn::Join': Match.anyValue() }) })],
-    });
+    const fn = resourceOf(built, built.service.lambdaFunction).Properties;
+    const task = resourceOf(built, built.service.taskDefinition).Properties;
+    expect(JSON.stringify(fn.Code.ImageUri)).toContain(`my-app@${digest}`);
+    expect(JSON.stringify(task.ContainerDefinitions[0].Image)).toContain(`my-app@${digest}`);
+    expect(fn.Architectures).toEqual(['arm64']);
+    expect(task.RuntimePlatform.CpuArchitecture).toBe('ARM64');
+  });
+
+  test.each([
+    ['sha256:abc', /tagOrDigest "sha256:abc" is not a digest; a digest is "sha256:" followed by 64 lowercase hex digits/],
+    ['sha256:' + 'A'.repeat(64), /is not a digest/],
+    ['my tag', /tagOrDigest "my tag" is neither a tag nor a digest/],
+    ['v1@sha256', /is neither a tag nor a digest/],
+    ['', /tagOrDigest "" is neither a tag nor a digest/],
+  ])('fromEcr rejects %j', (tagOrDigest, message) => {
+    const stack = new Stack(new App(), 'S', { env: TEST_ENV });
+    expect(() => HybridImage.fromEcr(ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-app'), tagOrDigest)).toThrow(message);
   });
 
   test('fromEcr with a tag', () => {

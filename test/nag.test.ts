@@ -1,8 +1,10 @@
-import { Stack } from 'aws-cdk-lib';
+import { Size, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { HybridAlbServiceProps } from '../src';
+import { HybridAlbServiceProps, HybridSecret } from '../src';
 import { build } from './helpers';
 
 function findings(configure: (stack: Stack) => Partial<HybridAlbServiceProps>): string[] {
@@ -22,6 +24,17 @@ describe('cdk-nag AwsSolutions', () => {
       internetFacing: false,
       certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
       lambda: { attachToVpc: true },
+    }))).toEqual([]);
+  });
+
+  test('domain, web ACL, secrets, ECS Exec and extra storage have zero findings', () => {
+    expect(findings(stack => ({
+      domainName: 'app.example.com',
+      domainZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z1', zoneName: 'example.com' }),
+      deletionProtection: true,
+      webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/rate-limit/a1b2c3d4',
+      secrets: { DB_SECRET_ARN: HybridSecret.fromSecretsManager(secretsmanager.Secret.fromSecretNameV2(stack, 'Db', 'db')) },
+      fargate: { enableExecuteCommand: true, ephemeralStorageSize: Size.gibibytes(30) },
     }))).toEqual([]);
   });
 

@@ -361,3 +361,30 @@ describe('scaling validation', () => {
       .toThrow(/scaling.heartbeatInterval is a token; it must be known at synth/);
   });
 });
+
+describe('controller metrics', () => {
+  test('each points at the namespace and Service dimension of the decision line', () => {
+    const { stack, service } = build();
+    const controller = service.controller;
+    const metrics = {
+      FargateWeight: controller.metricFargateWeight(),
+      DesiredCount: controller.metricDesiredCount(),
+      HealthyTargets: controller.metricHealthyTargets(),
+      RunningCount: controller.metricRunningCount(),
+    };
+    for (const [name, metric] of Object.entries(metrics)) {
+      expect(metric.metricName).toBe(name);
+      expect(metric.namespace).toBe('HybridAlbService');
+      expect(stack.resolve(metric.dimensions)).toEqual({ Service: stack.resolve(service.service.serviceName) });
+      expect(metric.statistic).toBe('Maximum');
+    }
+    expect(controller.metricHealthyTargets({ statistic: 'Minimum' }).statistic).toBe('Minimum');
+  });
+
+  test('Lambda weight is 100 - FargateWeight', () => {
+    const { service } = build();
+    const lambdaWeight = service.controller.metricLambdaWeight();
+    expect(lambdaWeight.expression).toBe('100 - fargateWeight');
+    expect(lambdaWeight.usingMetrics.fargateWeight).toMatchObject({ metricName: 'FargateWeight' });
+  });
+});

@@ -21,6 +21,16 @@ export function acknowledgeWildcardResource(scope: IConstruct, resource: string,
   scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [ruleId]: reason });
 }
 
+/**
+ * Record why an AWS managed policy on a role is needed (cdk-nag AwsSolutions-IAM4). cdk-nag names the finding by the
+ * policy's ARN with `<AWS::Partition>`, whose `::` `Validations.acknowledge` rejects, so it is written like
+ * `acknowledgeWildcardResource` does.
+ */
+export function acknowledgeManagedPolicy(scope: IConstruct, managedPolicyName: string, reason: string): void {
+  const ruleId = `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${managedPolicyName}]`;
+  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [ruleId]: reason });
+}
+
 function flattenReference(value: unknown): string {
   if (typeof value === 'string') {
     return value.replace(/\$\{/g, '<').replace(/\}/g, '>');

@@ -2,7 +2,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { HybridAlbService, HybridImage } from '../../src';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { HybridAlbService, HybridImage, HybridSecret } from '../../src';
 import { FIXTURE_IMAGE_DIR, resourceCounts } from '../helpers';
 
 /**
@@ -21,11 +24,19 @@ function typescriptTemplate(): Template {
   const app = new App();
   const stack = new Stack(app, 'ConsumerStack');
   // The same props as python/app.py and java/.../App.java: nested options must cross jsii too.
-  new HybridAlbService(stack, 'Service', {
+  const dbSecret = new secretsmanager.Secret(stack, 'DbSecret');
+  const service = new HybridAlbService(stack, 'Service', {
     image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR),
     lambda: { memorySize: 2048 },
     fargate: { maxTasks: 4 },
+    secrets: { DB_SECRET_ARN: HybridSecret.fromSecretsManager(dbSecret) },
   });
+  // grantPrincipal, connections and secrets must cross jsii: a grant, a connection and a secret from each language.
+  new s3.Bucket(stack, 'Data').grantRead(service);
+  new s3.Bucket(stack, 'Uploads').grantPut(service.grantPrincipal);
+  const database = new ec2.SecurityGroup(stack, 'Database', { vpc: service.vpc });
+  new ec2.Connections({ securityGroups: [database], defaultPort: ec2.Port.tcp(5432) }).allowDefaultPortFrom(service);
+  service.connections.allowTo(database, ec2.Port.tcp(6379), 'cache');
   return Template.fromStack(stack);
 }
 
@@ -98,6 +109,28 @@ describe.each(Object.keys(CONSUMERS))('the stack synthesized from %s', (language
   test('starts the Fargate service at zero tasks', () => {
     const services = resourcesOfType(consumer, 'AWS::ECS::Service');
     expect(services.map((service) => service.Properties.DesiredCount)).toEqual([0]);
+  });
+
+  test('the grants reach both roles, and the database admits the tasks: grantPrincipal and connections crossed jsii', () => {
+    const policies = resourcesOfType(consumer, 'AWS::IAM::Policy');
+    const grantedRoles = (action: string) => policies
+      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes(action))
+      .flatMap((policy) => policy.Properties.Roles.map((role: { Ref: string }) => role.Ref)).sort();
+    const roles = grantedRoles('s3:GetObject*');
+    expect(roles).toHaveLength(2);
+    expect(roles.some((role) => role.startsWith('ServiceFunctionRole'))).toBe(true);
+    expect(roles.some((role) => role.startsWith('ServiceTaskDefinitionTaskRole'))).toBe(true);
+    expect(grantedRoles('s3:PutObject')).toEqual(roles);
+    expect(grantedRoles('secretsmanager:GetSecretValue')).toEqual(roles);
+    const ports = resourcesOfType(consumer, 'AWS::EC2::SecurityGroupIngress').map((rule) => rule.Properties.FromPort).sort();
+    expect(ports).toEqual([5432, 6379, 8080]);
+  });
+
+  test('the secret reaches both sides as its ARN', () => {
+    const functions = resourcesOfType(consumer, 'AWS::Lambda::Function').filter((fn) => fn.Properties.PackageType === 'Image');
+    expect(functions[0].Properties.Environment.Variables.DB_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^DbSecret/) });
+    const container = resourcesOfType(consumer, 'AWS::ECS::TaskDefinition')[0].Properties.ContainerDefinitions[0];
+    expect(container.Environment).toEqual(expect.arrayContaining([{ Name: 'DB_SECRET_ARN', Value: { Ref: expect.stringMatching(/^DbSecret/) } }]));
   });
 
   test('is the TypeScript template, asset hashes aside', () => {

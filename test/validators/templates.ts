@@ -4,10 +4,13 @@
  */
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Size, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { HybridAlbService, HybridAlbServiceProps, HybridImage, HybridPlatform } from '../../src';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { HybridAlbService, HybridAlbServiceProps, HybridImage, HybridPlatform, HybridSecret } from '../../src';
 import { FIXTURE_IMAGE_DIR, TEST_ENV } from '../helpers';
 
 const INTEG_DIR = path.join(__dirname, '..', '..', 'integ');
@@ -41,6 +44,18 @@ const UNIT_CONFIGURATIONS: { [name: string]: Configure } = {
   }),
   'arm64': () => ({
     image: HybridImage.fromAsset(FIXTURE_IMAGE_DIR, { platform: HybridPlatform.LINUX_ARM64 }),
+  }),
+  'domain-waf-secrets': stack => ({
+    domainName: 'app.example.com',
+    domainZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' }),
+    deletionProtection: true,
+    webAclArn: 'arn:aws:wafv2:us-east-1:111111111111:regional/webacl/rate-limit/a1b2c3d4-5678-90ab-cdef-111111111111',
+    secrets: {
+      DB_SECRET_ARN: HybridSecret.fromSecretsManager(secretsmanager.Secret.fromSecretNameV2(stack, 'DbSecret', 'app/db')),
+      API_KEY_PARAMETER: HybridSecret.fromSsmParameter(ssm.StringParameter.fromSecureStringParameterAttributes(stack, 'ApiKey', { parameterName: '/app/api-key' })),
+    },
+    fargate: { enableExecuteCommand: true, ephemeralStorageSize: Size.gibibytes(30) },
+    lambda: { ephemeralStorageSize: Size.gibibytes(1) },
   }),
 };
 

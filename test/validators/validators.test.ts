@@ -23,7 +23,7 @@ const CFN_LINT_ALLOWED = path.join(__dirname, 'cfn-lint-allowed.json');
 const CHECKOV_ALLOWED = path.join(__dirname, 'checkov-allowed.json');
 const INTEG_DIR = path.join(__dirname, '..', '..', 'integ');
 
-const UNIT_CONFIGURATIONS = ['arm64', 'default', 'https', 'internal-user-vpc', 'lambda-in-vpc', 'provisioned-concurrency'];
+const UNIT_CONFIGURATIONS = ['arm64', 'default', 'domain-waf-secrets', 'https', 'internal-user-vpc', 'lambda-in-vpc', 'provisioned-concurrency'];
 
 const pythonAvailable = hasPython();
 if (!pythonAvailable) {

@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 
 import aws_cdk as cdk
-from cdk_hybrid_alb_service import FargateSideOptions, HybridAlbService, HybridImage, LambdaSideOptions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from cdk_hybrid_alb_service import FargateSideOptions, HybridAlbService, HybridImage, HybridSecret, LambdaSideOptions
 
 FIXTURE_IMAGE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "image"
 
@@ -18,14 +21,22 @@ FIXTURE_IMAGE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "image"
 def main(outdir: str) -> None:
     app = cdk.App(outdir=outdir)
     stack = cdk.Stack(app, "ConsumerStack")
+    db_secret = secretsmanager.Secret(stack, "DbSecret")
     # `lambda` is a Python keyword, so jsii names that prop `lambda_`.
-    HybridAlbService(
+    service = HybridAlbService(
         stack,
         "Service",
         image=HybridImage.from_asset(str(FIXTURE_IMAGE_DIR)),
         lambda_=LambdaSideOptions(memory_size=2048),
         fargate=FargateSideOptions(max_tasks=4),
+        secrets={"DB_SECRET_ARN": HybridSecret.from_secrets_manager(db_secret)},
     )
+    # The service is an IGrantable (both roles) and an IConnectable (the tasks' security group).
+    s3.Bucket(stack, "Data").grant_read(service)
+    s3.Bucket(stack, "Uploads").grant_put(service.grant_principal)
+    database = ec2.SecurityGroup(stack, "Database", vpc=service.vpc)
+    ec2.Connections(security_groups=[database], default_port=ec2.Port.tcp(5432)).allow_default_port_from(service)
+    service.connections.allow_to(database, ec2.Port.tcp(6379), "cache")
     app.synth()
 
 
