@@ -9,7 +9,6 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { HybridAlbService, HybridImage, HybridPlatform } from '../src';
 import { FIXTURE_IMAGE_DIR, build, resourceCounts, resourceOf, statementsOfRole } from './helpers';

@@ -54,8 +54,8 @@ describe('cost arithmetic', () => {
     // LCU: 0.08 for new connections (36,000 / 5 / 3,600 s / 25), processed bytes 0.18 GB an hour: 0.45 LCU for Lambda, 0.18 for tasks.
     const lambdaLcu = MONTH_HOURS * 0.45 * 0.01;
     const fargateLcu = MONTH_HOURS * 0.18 * 0.01;
-    // Logs at $0.50 per GiB: Lambda writes 270 platform + 150 app bytes per request, a task 150 app bytes.
-    const lambdaLogs = (requestsPerMonth * (270 + 150) / 2 ** 30) * 0.5; // 5.140
+    // Logs at $0.50 per GiB: Lambda writes its 110-byte JSON envelope + 150 app bytes per request, a task 150 app bytes.
+    const lambdaLogs = (requestsPerMonth * (110 + 150) / 2 ** 30) * 0.5; // 3.182
     const fargateLogs = (requestsPerMonth * 150 / 2 ** 30) * 0.5; // 1.836
 
     test('Lambda only: requests at $0.20 per million and 0.1 GB-s each at 1024 MB', async () => {
@@ -66,7 +66,7 @@ describe('cost arithmetic', () => {
       expect(lambda.costBreakdown.lambdaDurationUsd).toBeCloseTo(requestsPerMonth * 0.1 * 0.00002, 4); // 52.56
       expect(lambda.costBreakdown.loadBalancerLcuUsd).toBeCloseTo(lambdaLcu, 4); // 3.285
       expect(lambda.costBreakdown.logsIngestionUsd).toBeCloseTo(lambdaLogs, 4);
-      expect(lambda.monthlyCostUsd).toBeCloseTo(fixed + 5.256 + 52.56 + lambdaLcu + lambdaLogs, 3); // 88.141
+      expect(lambda.monthlyCostUsd).toBeCloseTo(fixed + 5.256 + 52.56 + lambdaLcu + lambdaLogs, 3); // 86.183
     });
 
     test('Fargate only: one task (600 requests/min is under one task\'s 3,000) all month', async () => {

@@ -1,8 +1,8 @@
 import { ConfigError, defaultSettings, resolveSettings } from '../../src/simulator/settings';
 
 describe('log volume settings', () => {
-  test('defaults: Lambda\'s START, END and REPORT lines (270 bytes) and one 150-byte access-log line per request', () => {
-    expect(defaultSettings().workload).toMatchObject({ lambdaPlatformLogBytesPerInvocation: 270, appLogBytesPerRequest: 150 });
+  test('defaults: no START/END/REPORT lines (JSON format, system log level WARN), a 110-byte JSON envelope and a 150-byte access-log line', () => {
+    expect(defaultSettings().workload).toMatchObject({ lambdaPlatformLogBytesPerInvocation: 110, appLogBytesPerRequest: 150 });
   });
 
   test('a config file overrides them, down to 0 for an application that logs nothing', () => {
