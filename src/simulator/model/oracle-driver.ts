@@ -34,12 +34,15 @@ export function oracleUnitCosts(settings: SimulationSettings): { taskMinuteUsd: 
     + (aws.fargate.publicIpPerTask ? prices.publicIpv4.hourUsd : 0);
   const logUsd = (bytes: number) => bytes * logIngestionUsdPerByte(settings);
   const app = workload.appLogBytesPerRequest;
+  // The load balancer's processed-bytes LCUs, per request, differ by side (1 GB an hour per LCU for targets, 0.4 for
+  // Lambda); linear here, as a request's share of an hour's LCUs.
+  const lcuUsd = (gbPerHourPerLcu: number) => (workload.bytesPerRequest / 1e9 / gbPerHourPerLcu) * prices.alb.lcuHourUsd;
   return {
     taskMinuteUsd: taskHourUsd / 60,
     lambdaRequestUsd: prices.lambda.requestsPerMillionUsd / 1e6
       + (workload.lambdaMemoryMb / 1024) * (workload.requestDurationMs.mean / 1000) * lambdaRates.gbSecondUsd
-      + logUsd(workload.lambdaPlatformLogBytesPerInvocation + app),
-    fargateRequestUsd: logUsd(app),
+      + logUsd(workload.lambdaPlatformLogBytesPerInvocation + app) + lcuUsd(aws.alb.lcuProcessedGbPerHourLambda),
+    fargateRequestUsd: logUsd(app) + lcuUsd(aws.alb.lcuProcessedGbPerHourTargets),
   };
 }
 
