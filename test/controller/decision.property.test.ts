@@ -554,11 +554,17 @@ function arrived(world: World, config: ControllerConfig, destination: Destinatio
     && !last.needsReconcile && !world.reconcileEnabled;
 }
 
+/** FC_NUM_RUNS caps every property's runs: set only by the mutation benchmark (bench/mutation-setup.ts). */
+function runs(numRuns: number): number {
+  const cap = Number(process.env.FC_NUM_RUNS);
+  return cap > 0 ? Math.min(numRuns, cap) : numRuns;
+}
+
 describe('decision against a model of the world', () => {
   test('generated configs are valid', () => {
     fc.assert(fc.property(configArb, (config) => {
       expect(validateControllerConfig(config)).toEqual([]);
-    }), { numRuns: 300 });
+    }), { numRuns: runs(300) });
   });
 
   test('every decision keeps the invariants, whatever the observation', () => {
@@ -619,7 +625,7 @@ describe('decision against a model of the world', () => {
     fc.assert(fc.property(observedArb, configArb, (seen, config) => {
       const decision = decide(seen, config);
       expect(violations(seen, decision, config, seen.marks.lastWeightChangeMs)).toEqual([]);
-    }), { numRuns: 3000 });
+    }), { numRuns: runs(3000) });
   });
 
   test('safety holds through failures, stale and concurrent decisions, faults, crashes, deploys, redeploys and health changes', () => {
@@ -628,7 +634,7 @@ describe('decision against a model of the world', () => {
       const driver = new Driver(world, run.config, run.failureMode);
       play(world, driver, run.events);
       expect(driver.problems).toEqual([]);
-    }), { numRuns: 2000 });
+    }), { numRuns: runs(2000) });
   });
 
   test('once inputs settle and failing calls recover, the world reaches Lambda at rest or Fargate 100 within the bound and stays', () => {
@@ -661,7 +667,7 @@ describe('decision against a model of the world', () => {
         expect(changes(driver.decideOn(world.observe()))).toEqual([]);
       }
       expect(driver.problems).toEqual([]);
-    }), { numRuns: 1000 });
+    }), { numRuns: runs(1000) });
   });
 
   test('once events stop, the controller is never stuck: from any state it reaches rest or settles on Fargate within the bound', () => {
@@ -729,7 +735,7 @@ describe('decision against a model of the world', () => {
         scheduleOnlyWhileCapped: world.reconcileEnabled === last.needsReconcile && (!last.needsReconcile || world.fargateWeight < 100),
         problems: driver.problems,
       }).toEqual({ quietWithinBound: true, atRestOrSettled: true, scheduleOnlyWhileCapped: true, problems: [] });
-    }), { numRuns: 1000 });
+    }), { numRuns: runs(1000) });
   });
 });
 
